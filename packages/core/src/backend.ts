@@ -1,0 +1,149 @@
+/**
+ * The Backend interface: the small, closed set of primitives every backend implements.
+ *
+ * Every other op in tsgrad (softmax, layerNorm, conv2d, pooling, cross-entropy, ...) is
+ * composed from these in core, once, with its gradient, so it runs and differentiates on
+ * every backend. A backend may also provide the optional fused kernels in
+ * {@link FusedKernels}; core then uses them instead of the composed default.
+ */
+import type { DType, TypedArray } from './dtype.js';
+import type { Shape } from './shape.js';
+
+/** A backend's opaque handle to one block of device memory. Only its backend reads it. */
+export type BufferHandle = object;
+
+/**
+ * A strided view over a buffer: element `(i0, i1, ...)` lives at
+ * `offset + i0*strides[0] + i1*strides[1] + ...` (in elements, not bytes).
+ * Strides may be 0 (broadcast) or negative (flip).
+ */
+export interface View {
+  readonly buffer: BufferHandle;
+  readonly dtype: DType;
+  readonly shape: Shape;
+  readonly strides: readonly number[];
+  readonly offset: number;
+}
+
+/** Elementwise ops of one input; the output has the input's dtype. */
+export const UNARY_OPS = ['neg', 'abs', 'sign', 'exp', 'log', 'sqrt', 'reciprocal', 'sin', 'cos', 'tanh', 'erf'] as const;
+/** A unary primitive's name. */
+export type UnaryOp = (typeof UNARY_OPS)[number];
+
+/** Elementwise ops of two same-shaped (already broadcast) inputs of one dtype; the output has that dtype. */
+export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum'] as const;
+/** A binary primitive's name. */
+export type BinaryOp = (typeof BINARY_OPS)[number];
+
+/** Elementwise comparisons; the output is `bool`. */
+export const COMPARE_OPS = ['eq', 'ne', 'lt', 'le'] as const;
+/** A comparison primitive's name. */
+export type CompareOp = (typeof COMPARE_OPS)[number];
+
+/** Reductions over a set of axes; the output drops those axes and keeps the dtype. */
+export const REDUCE_OPS = ['sum', 'prod', 'max', 'min'] as const;
+/** A reduction primitive's name. */
+export type ReduceOp = (typeof REDUCE_OPS)[number];
+
+/** Index-of-extreme reductions over one axis; the output is `int32`. */
+export const ARG_REDUCE_OPS = ['argmax', 'argmin'] as const;
+/** An arg-reduction primitive's name. */
+export type ArgReduceOp = (typeof ARG_REDUCE_OPS)[number];
+
+/** The primitives that are methods of their own (not one of the op families above). */
+export const OTHER_PRIMITIVES = ['where', 'cast', 'copy', 'embed', 'cat', 'gather', 'scatterAdd', 'matmul'] as const;
+
+/** Every primitive by name: what a backend must implement, and what the cross-backend suite checks. */
+export const PRIMITIVES: readonly string[] = [
+  ...UNARY_OPS,
+  ...BINARY_OPS,
+  ...COMPARE_OPS,
+  ...REDUCE_OPS,
+  ...ARG_REDUCE_OPS,
+  ...OTHER_PRIMITIVES,
+];
+
+/** Parameters of a 2-D convolution, normalised to pairs. */
+export interface Conv2dParams {
+  readonly stride: readonly [number, number];
+  readonly padding: readonly [number, number];
+  readonly dilation: readonly [number, number];
+  readonly groups: number;
+}
+
+/**
+ * Optional fused kernels. When a backend provides one, core calls it instead of the
+ * composed default; gradients then use the matching fused backward kernels, or the
+ * autodiff of the composed default where the backend has none.
+ */
+export interface FusedKernels {
+  /** NCHW input `[N, C, H, W]` and weight `[O, C/groups, KH, KW]` to output `[N, O, OH, OW]`. */
+  conv2d?(x: View, w: View, p: Conv2dParams): BufferHandle;
+  /** Gradient of conv2d for its input: `gy` `[N, O, OH, OW]`, weight, the input's shape. */
+  conv2dBackwardInput?(gy: View, w: View, xShape: Shape, p: Conv2dParams): BufferHandle;
+  /** Gradient of conv2d for its weight: input, `gy`, the weight's shape. */
+  conv2dBackwardWeight?(x: View, gy: View, wShape: Shape, p: Conv2dParams): BufferHandle;
+}
+
+/** Memory a backend holds, as reported by {@link Backend.memory}. */
+export interface BackendMemory {
+  /** Buffers currently allocated for live tensors. */
+  readonly buffers: number;
+  /** Bytes in those buffers. */
+  readonly bytes: number;
+}
+
+/**
+ * A compute backend. Buffers are allocated by the primitives that produce them and
+ * released by {@link Backend.free}; every output is a fresh contiguous (row-major) buffer.
+ * Inputs are strided {@link View}s, so views never force a copy before an op.
+ */
+export interface Backend extends FusedKernels {
+  /** The name `setBackend` knows it by. */
+  readonly name: string;
+  /** Whether `readSync` works (CPU backends). */
+  readonly canReadSync: boolean;
+
+  /** Copies host data into a new buffer. */
+  upload(data: TypedArray, dtype: DType): BufferHandle;
+  /** Reads a whole buffer back (a copy the caller owns). */
+  read(buffer: BufferHandle, dtype: DType, size: number): Promise<TypedArray>;
+  /** Reads a whole buffer back synchronously; only where `canReadSync`. */
+  readSync(buffer: BufferHandle, dtype: DType, size: number): TypedArray;
+  /** Releases a buffer; the handle is never used again. */
+  free(buffer: BufferHandle): void;
+  /** What this backend holds now. */
+  memory(): BackendMemory;
+
+  /** `out[i] = op(x[i])`. */
+  unary(op: UnaryOp, x: View): BufferHandle;
+  /** `out[i] = op(a[i], b[i])`; `a` and `b` have the same shape and dtype (broadcast by strides). */
+  binary(op: BinaryOp, a: View, b: View): BufferHandle;
+  /** `out[i] = a[i] op b[i]` as bool. */
+  compare(op: CompareOp, a: View, b: View): BufferHandle;
+  /** `out[i] = cond[i] ? a[i] : b[i]`; all three have the same shape. */
+  where(cond: View, a: View, b: View): BufferHandle;
+  /** Reduces over `axes` (sorted, unique); the output shape drops them. Empty reductions give the identity. */
+  reduce(op: ReduceOp, x: View, axes: readonly number[]): BufferHandle;
+  /** Index (int32) of the first max/min along `axis`; the output shape drops it. */
+  argReduce(op: ArgReduceOp, x: View, axis: number): BufferHandle;
+  /** Converts to another dtype (float to int truncates toward zero; to bool tests for non-zero). */
+  cast(x: View, dtype: DType): BufferHandle;
+  /** A contiguous copy of a view. */
+  copy(x: View): BufferHandle;
+  /**
+   * A zero buffer of `size` elements into which `x` is added at the strided positions
+   * `offset + sum(i_d * strides[d])` (shaped like `x`; positions may repeat, and then
+   * their values add up). This is the adjoint of taking a strided view: pad, the gradient
+   * of slicing, and the gradient of overlapping windows (conv, pooling) are all this.
+   */
+  embed(x: View, size: number, offset: number, strides: readonly number[]): BufferHandle;
+  /** Concatenation along `axis` of views that agree on every other dim and share a dtype. */
+  cat(xs: readonly View[], axis: number): BufferHandle;
+  /** `out[..., i, ...] = x[..., index[..., i, ...], ...]` along `axis`; out has the index's shape. */
+  gather(x: View, axis: number, index: View): BufferHandle;
+  /** Zeros of `shape`, then `out[..., index[j], ...] += src[j]` along `axis`: the adjoint of gather. */
+  scatterAdd(src: View, axis: number, index: View, shape: Shape): BufferHandle;
+  /** Batched matrix product `[..., M, K] @ [..., K, N]`; both have the same batch dims. */
+  matmul(a: View, b: View): BufferHandle;
+}

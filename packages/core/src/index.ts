@@ -1,0 +1,68 @@
+/**
+ * @tsgrad/core: tensors with reverse-mode autodiff, a small closed set of backend
+ * primitives, every other op composed from them once (with its gradient), and the
+ * plain-TypeScript reference backend `js`.
+ *
+ * @packageDocumentation
+ */
+export { Tensor, Storage, type TensorLike } from './tensor.js';
+export type { DType, TypedArray, TypedArrayFor } from './dtype.js';
+export { DTYPES, itemSize, isFloat } from './dtype.js';
+export {
+  type Shape,
+  broadcastShapes,
+  contiguousStrides,
+  isContiguous,
+  numel,
+} from './shape.js';
+
+// Backends
+export type { Backend, BackendMemory, BufferHandle, Conv2dParams, FusedKernels, View, UnaryOp, BinaryOp, CompareOp, ReduceOp, ArgReduceOp } from './backend.js';
+export { PRIMITIVES, UNARY_OPS, BINARY_OPS, COMPARE_OPS, REDUCE_OPS, ARG_REDUCE_OPS, OTHER_PRIMITIVES } from './backend.js';
+export { JsBackend } from './backends/js.js';
+export { registerBackend, setBackend, getBackend, initBackend, listBackends } from './registry.js';
+
+// Autodiff
+export { backward, gradients, grad, valueAndGrad, vjp, noGrad, isGradEnabled, customOp, type BackwardOptions, type TensorFn, type GradNode, type VjpFn } from './autograd.js';
+
+// Memory
+export { tidy, keep, dispose, memory, type MemoryInfo, type BackendMemoryInfo } from './memory.js';
+
+// Randomness and debugging
+export { Generator, manualSeed, defaultGenerator, philox4x32 } from './rng.js';
+export { setFlags, getFlags, type Flags } from './flags.js';
+
+// Ops
+export {
+  tensor,
+  fromTypedArray,
+  full,
+  zeros,
+  ones,
+  fullLike,
+  zerosLike,
+  onesLike,
+  arange,
+  linspace,
+  eye,
+  rand,
+  randn,
+  randint,
+  randLike,
+  randnLike,
+  randintLike,
+  type CreateOptions,
+  type RandomOptions,
+  type NestedArray,
+} from './ops/creation.js';
+export {
+  neg, abs, sign, exp, log, sqrt, rsqrt, reciprocal, sin, cos, tanh, erf, square, sigmoid, relu, gelu, clamp,
+  add, sub, mul, div, pow, maximum, minimum,
+  eq, ne, lt, le, gt, ge, logicalAnd, logicalNot, where, cast,
+} from './ops/elementwise.js';
+export { sum, mean, prod, max, min, argmax, argmin, variance, std, logsumexp, type VarOptions } from './ops/reduce.js';
+export { reshape, flatten, permute, transpose, expand, squeeze, unsqueeze, slice, narrow, flip, pad, contiguous, embed, sumTo } from './ops/views.js';
+export { matmul } from './ops/linalg.js';
+export { conv2d, avgPool2d, maxPool2d, adaptiveAvgPool2d, type Conv2dOptions, type PoolOptions, type IntPair } from './ops/conv.js';
+export { softmax, logSoftmax, crossEntropy, layerNorm, dropout, type CrossEntropyOptions, type DropoutOptions } from './ops/nn.js';
+export { cat, stack, split, gather, scatterAdd, indexSelect, oneHot } from './ops/indexing.js';

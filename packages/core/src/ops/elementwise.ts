@@ -1,0 +1,278 @@
+/** Elementwise ops: unary, binary with broadcasting, comparisons, `where`, activations, cast. */
+import { customOp, withGrad } from '../autograd.js';
+import type { BinaryOp, CompareOp, UnaryOp } from '../backend.js';
+import type { DType } from '../dtype.js';
+import { broadcastShapes } from '../shape.js';
+import { Tensor, type TensorLike } from '../tensor.js';
+import { zerosLike } from './creation.js';
+import { coerce, primOut, requireFloat } from './prim.js';
+import { expand, sumTo } from './views.js';
+
+// ---- unary ----
+
+function unaryPrim(op: UnaryOp, x: Tensor): Tensor {
+  x.assertLive(op);
+  return primOut(op, x.backend, x.backend.unary(op, x.asView(op)), x.shape, x.dtype);
+}
+
+const FLOAT_ONLY: ReadonlySet<UnaryOp> = new Set(['exp', 'log', 'sqrt', 'reciprocal', 'sin', 'cos', 'tanh', 'erf']);
+
+function unary(op: UnaryOp, x: Tensor, vjp: (g: Tensor, y: Tensor) => Tensor | null): Tensor {
+  if (FLOAT_ONLY.has(op)) requireFloat(op, x);
+  if (x.dtype === 'bool') throw new TypeError(`${op}: not defined for bool tensors; cast first`);
+  const y = unaryPrim(op, x);
+  return withGrad(y, op, [x], (g) => [vjp(g, y)]);
+}
+
+/** `-x`. */
+export const neg = (x: Tensor): Tensor => unary('neg', x, (g) => neg(g));
+/** `|x|` (gradient `sign(x)`, 0 at 0 as PyTorch). */
+export const abs = (x: Tensor): Tensor => unary('abs', x, (g) => mul(g, sign(x)));
+/** -1, 0 or 1 (gradient 0). */
+export const sign = (x: Tensor): Tensor => unary('sign', x, (g) => zerosLike(g));
+/** `e^x`. */
+export const exp = (x: Tensor): Tensor => unary('exp', x, (g, y) => mul(g, y));
+/** Natural logarithm. */
+export const log = (x: Tensor): Tensor => unary('log', x, (g) => div(g, x));
+/** Square root. */
+export const sqrt = (x: Tensor): Tensor => unary('sqrt', x, (g, y) => div(g, mul(y, 2)));
+/** `1/x`. */
+export const reciprocal = (x: Tensor): Tensor => unary('reciprocal', x, (g, y) => neg(mul(g, mul(y, y))));
+/** Sine. */
+export const sin = (x: Tensor): Tensor => unary('sin', x, (g) => mul(g, cos(x)));
+/** Cosine. */
+export const cos = (x: Tensor): Tensor => unary('cos', x, (g) => neg(mul(g, sin(x))));
+/** Hyperbolic tangent. */
+export const tanh = (x: Tensor): Tensor => unary('tanh', x, (g, y) => mul(g, sub(1, mul(y, y))));
+/** The error function. */
+export const erf = (x: Tensor): Tensor => unary('erf', x, (g) => mul(g, mul(exp(neg(mul(x, x))), 2 / Math.sqrt(Math.PI))));
+
+/** `1/sqrt(x)`. */
+export const rsqrt = (x: Tensor): Tensor => reciprocal(sqrt(x));
+/** `x*x`. */
+export const square = (x: Tensor): Tensor => mul(x, x);
+
+/** Logistic sigmoid `1/(1+e^-x)`, gradient `y(1-y)`. */
+export function sigmoid(x: Tensor): Tensor {
+  requireFloat('sigmoid', x);
+  return customOp('sigmoid', [x], () => reciprocal(add(exp(neg(x)), 1)), (g, y) => [mul(g, mul(y, sub(1, y)))]);
+}
+
+/** `max(x, 0)` (gradient 0 at 0, as PyTorch). */
+export function relu(x: Tensor): Tensor {
+  return customOp('relu', [x], () => maximum(x, 0), (g) => [mul(g, gt(x, 0).cast(x.dtype))]);
+}
+
+const SQRT1_2 = Math.SQRT1_2;
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+const GELU_C = 0.044715;
+
+/**
+ * GELU: `x * Phi(x)` with the exact erf form (`'none'`, PyTorch's default) or the tanh
+ * approximation (`'tanh'`).
+ */
+export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
+  requireFloat('gelu', x);
+  if (approximate === 'tanh') {
+    const inner = (): Tensor => tanh(mul(add(x, mul(mul(mul(x, x), x), GELU_C)), SQRT_2_OVER_PI));
+    return customOp(
+      'gelu',
+      [x],
+      () => mul(mul(x, 0.5), add(inner(), 1)),
+      (g) => {
+        const t = inner();
+        const dInner = mul(add(mul(mul(x, x), 3 * GELU_C), 1), SQRT_2_OVER_PI);
+        const d = add(mul(add(t, 1), 0.5), mul(mul(mul(x, 0.5), sub(1, mul(t, t))), dInner));
+        return [mul(g, d)];
+      },
+    );
+  }
+  if (approximate !== 'none') throw new RangeError(`gelu: approximate must be 'none' or 'tanh', got '${String(approximate)}'`);
+  return customOp(
+    'gelu',
+    [x],
+    () => mul(mul(x, 0.5), add(erf(mul(x, SQRT1_2)), 1)),
+    (g) => {
+      const cdf = mul(add(erf(mul(x, SQRT1_2)), 1), 0.5);
+      const pdf = mul(exp(mul(mul(x, x), -0.5)), INV_SQRT_2PI);
+      return [mul(g, add(cdf, mul(x, pdf)))];
+    },
+  );
+}
+
+/** Limits values to `[min, max]` (either may be omitted); gradient 1 inside, 0 outside. */
+export function clamp(x: Tensor, min?: number, max?: number): Tensor {
+  if (min === undefined && max === undefined) throw new RangeError('clamp: give at least one of min and max');
+  if (min !== undefined && max !== undefined && min > max) throw new RangeError(`clamp: min ${min} is greater than max ${max}`);
+  const lo = min;
+  const hi = max;
+  return customOp(
+    'clamp',
+    [x],
+    () => {
+      let y = x;
+      if (lo !== undefined) y = maximum(y, lo);
+      if (hi !== undefined) y = minimum(y, hi);
+      return y === x ? mul(x, 1) : y;
+    },
+    (g) => {
+      let inside = g;
+      if (lo !== undefined) inside = mul(inside, ge(x, lo).cast(g.dtype));
+      if (hi !== undefined) inside = mul(inside, le(x, hi).cast(g.dtype));
+      return [inside];
+    },
+  );
+}
+
+// ---- binary ----
+
+/** Runs a binary primitive on two tensors broadcast to one shape. */
+function binaryPrim(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
+  if (a.dtype === 'bool') throw new TypeError(`${op}: arithmetic is not defined for bool tensors; cast first`);
+  const shape = broadcastShapes(a.shape, b.shape, op);
+  const av = expand(a, shape).asView(op);
+  const bv = expand(b, shape).asView(op);
+  return primOut(op, a.backend, a.backend.binary(op, av, bv), shape, a.dtype);
+}
+
+/**
+ * A binary op on tensors or numbers. `vjp` gets the operands as given (numbers stay
+ * numbers, so no scalar tensor outlives the call) and returns full-shaped gradients;
+ * they are summed down to each tensor operand's shape here.
+ */
+function binary(
+  op: BinaryOp,
+  aLike: TensorLike,
+  bLike: TensorLike,
+  vjp: (g: Tensor, y: Tensor) => [Tensor | null, Tensor | null],
+): Tensor {
+  const { a, b, made } = coerce(op, aLike, bLike);
+  const y = binaryPrim(op, a, b);
+  for (const t of made) t.dispose();
+  const inputs: Tensor[] = [];
+  if (aLike instanceof Tensor) inputs.push(aLike);
+  if (bLike instanceof Tensor) inputs.push(bLike);
+  return withGrad(y, op, inputs, (g) => {
+    const [ga, gb] = vjp(g, y);
+    const out: (Tensor | null)[] = [];
+    if (aLike instanceof Tensor) out.push(ga && sumTo(ga, aLike.shape));
+    if (bLike instanceof Tensor) out.push(gb && sumTo(gb, bLike.shape));
+    return out;
+  });
+}
+
+/** `a + b` with broadcasting. */
+export function add(a: TensorLike, b: TensorLike): Tensor {
+  return binary('add', a, b, (g) => [g, g]);
+}
+/** `a - b` with broadcasting. */
+export function sub(a: TensorLike, b: TensorLike): Tensor {
+  return binary('sub', a, b, (g) => [g, neg(g)]);
+}
+/** `a * b` with broadcasting. */
+export function mul(a: TensorLike, b: TensorLike): Tensor {
+  return binary('mul', a, b, (g) => [mul(g, b), mul(g, a)]);
+}
+/** `a / b` with broadcasting (integer division truncates for int32). */
+export function div(a: TensorLike, b: TensorLike): Tensor {
+  return binary('div', a, b, (g, y) => [div(g, b), neg(div(mul(g, y), b))]);
+}
+/**
+ * `a ** b` with broadcasting. The gradient for the exponent is `y log a`, taken as 0
+ * where `a == 0` and `b >= 0` (as PyTorch).
+ */
+export function pow(a: TensorLike, b: TensorLike): Tensor {
+  return binary('pow', a, b, (g, y) => {
+    const ga = mul(g, mul(b, pow(a, typeof b === 'number' ? b - 1 : sub(b, 1))));
+    if (typeof b === 'number' || typeof a === 'number' || !b.requiresGrad) return [ga, typeof a === 'number' ? mul(mul(g, y), Math.log(a)) : null];
+    const safe = where(eq(a, 0), 1, a);
+    const gb = where(logicalAnd(eq(a, 0), ge(b, 0)), 0, mul(mul(g, y), log(safe)));
+    return [ga, gb];
+  });
+}
+
+/** Half of the gradient goes to each side where `a == b`, as PyTorch. */
+function extremumGrad(g: Tensor, a: TensorLike, b: TensorLike, wins: (a: TensorLike, b: TensorLike) => Tensor): [Tensor, Tensor] {
+  const dt = g.dtype;
+  const tie = mul(eq(a, b).cast(dt), 0.5);
+  const ma = add(wins(a, b).cast(dt), tie);
+  const mb = add(wins(b, a).cast(dt), tie);
+  return [mul(g, ma), mul(g, mb)];
+}
+
+/** Elementwise maximum with broadcasting (NaN propagates). */
+export function maximum(a: TensorLike, b: TensorLike): Tensor {
+  return binary('maximum', a, b, (g) => extremumGrad(g, a, b, gt));
+}
+/** Elementwise minimum with broadcasting (NaN propagates). */
+export function minimum(a: TensorLike, b: TensorLike): Tensor {
+  return binary('minimum', a, b, (g) => extremumGrad(g, a, b, lt));
+}
+
+// ---- comparisons and where ----
+
+function compare(op: CompareOp, aLike: TensorLike, bLike: TensorLike): Tensor {
+  const { a, b, made } = coerce(op, aLike, bLike);
+  const shape = broadcastShapes(a.shape, b.shape, op);
+  const out = primOut(op, a.backend, a.backend.compare(op, expand(a, shape).asView(op), expand(b, shape).asView(op)), shape, 'bool');
+  for (const t of made) t.dispose();
+  return out;
+}
+
+/** `a == b` (bool). */
+export const eq = (a: TensorLike, b: TensorLike): Tensor => compare('eq', a, b);
+/** `a != b` (bool). */
+export const ne = (a: TensorLike, b: TensorLike): Tensor => compare('ne', a, b);
+/** `a < b` (bool). */
+export const lt = (a: TensorLike, b: TensorLike): Tensor => compare('lt', a, b);
+/** `a <= b` (bool). */
+export const le = (a: TensorLike, b: TensorLike): Tensor => compare('le', a, b);
+/** `a > b` (bool). */
+export const gt = (a: TensorLike, b: TensorLike): Tensor => compare('lt', b, a);
+/** `a >= b` (bool). */
+export const ge = (a: TensorLike, b: TensorLike): Tensor => compare('le', b, a);
+
+/** Elementwise logical and of two bool tensors. */
+export function logicalAnd(a: Tensor, b: Tensor): Tensor {
+  if (a.dtype !== 'bool' || b.dtype !== 'bool') throw new TypeError(`logicalAnd: expected bool tensors, got ${a.dtype} and ${b.dtype}`);
+  return where(a, b, 0);
+}
+
+/** Elementwise logical not of a bool tensor. */
+export function logicalNot(a: Tensor): Tensor {
+  if (a.dtype !== 'bool') throw new TypeError(`logicalNot: expected a bool tensor, got ${a.dtype}`);
+  return eq(a, 0);
+}
+
+/**
+ * `cond ? a : b` elementwise, with broadcasting over all three; `cond` must be bool.
+ * Numbers take the dtype of the tensor operand.
+ */
+export function where(cond: Tensor, aLike: TensorLike, bLike: TensorLike): Tensor {
+  if (cond.dtype !== 'bool') throw new TypeError(`where: the condition must be a bool tensor, got ${cond.dtype}`);
+  const { a, b, made } = coerce('where', aLike, bLike);
+  const shape = broadcastShapes(broadcastShapes(cond.shape, a.shape, 'where'), b.shape, 'where');
+  const ex = (t: Tensor) => expand(t, shape).asView('where');
+  const y = primOut('where', a.backend, a.backend.where(ex(cond), ex(a), ex(b)), shape, a.dtype);
+  for (const t of made) t.dispose();
+  const inputs: Tensor[] = [];
+  if (aLike instanceof Tensor) inputs.push(aLike);
+  if (bLike instanceof Tensor) inputs.push(bLike);
+  return withGrad(y, 'where', inputs, (g) => {
+    const out: Tensor[] = [];
+    if (aLike instanceof Tensor) out.push(sumTo(where(cond, g, 0), aLike.shape));
+    if (bLike instanceof Tensor) out.push(sumTo(where(cond, 0, g), bLike.shape));
+    return out;
+  });
+}
+
+/** Converts to `dtype`; the gradient flows between float dtypes. */
+export function cast(x: Tensor, dtype: DType): Tensor {
+  x.assertLive('cast');
+  if (dtype === x.dtype) return x;
+  const y = primOut('cast', x.backend, x.backend.cast(x.asView('cast'), dtype), x.shape, dtype);
+  if (dtype !== 'float32' && dtype !== 'float64') return y;
+  const from = x.dtype;
+  return withGrad(y, 'cast', [x], (g) => [cast(g, from)]);
+}

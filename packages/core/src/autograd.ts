@@ -206,10 +206,20 @@ export type TensorFn = (...args: Tensor[]) => Tensor;
  * gradient. An argument already in a recorded graph is used as is (so `grad(grad(f))`
  * differentiates through the inner gradient); others get a fresh leaf.
  */
-function diffArgs(args: readonly Tensor[]): { xs: Tensor[]; nested: boolean } {
-  const nested = isGradEnabled() && args.some((a) => a.requiresGrad);
+function diffArgs(args: readonly Tensor[]): { xs: Tensor[]; outer: boolean } {
+  const outer = isGradEnabled() && args.some((a) => a.requiresGrad);
   const xs = args.map((a) => (a.requiresGrad && isGradEnabled() ? a : a.detach().requiresGrad_()));
-  return { xs, nested };
+  return { xs, outer };
+}
+
+/**
+ * Whether `y` also depends on leaves other than `xs` that require gradients (a closure
+ * over an outer transformation's variable): then the inner gradient must be recorded.
+ */
+function dependsOnOtherLeaves(y: Tensor, xs: readonly Tensor[]): boolean {
+  if (!isGradEnabled()) return false;
+  const own = new Set(xs);
+  return topoOrder(y).some((t) => !t.gradNode && t.requiresGrad && !own.has(t));
 }
 
 /**
@@ -218,8 +228,9 @@ function diffArgs(args: readonly Tensor[]): { xs: Tensor[]; nested: boolean } {
  */
 export function valueAndGrad(f: TensorFn): (...args: Tensor[]) => [Tensor, Tensor[]] {
   return (...args) => {
-    const { xs, nested } = diffArgs(args);
+    const { xs, outer } = diffArgs(args);
     const y = withGradMode(true, () => f(...xs));
+    const nested = outer || dependsOnOtherLeaves(y, xs);
     if (y.size !== 1) throw new Error(`grad: the function must return a scalar; it returned shape ${fmtShape(y.shape)}`);
     const gs = gradients(y, xs, undefined, { createGraph: nested });
     return [nested ? y : y.detach(), gs];
@@ -237,8 +248,9 @@ export function grad(f: TensorFn): (...args: Tensor[]) => Tensor[] {
  * products `g^T df/dxi` for every argument.
  */
 export function vjp(f: TensorFn, ...args: Tensor[]): [Tensor, (g: Tensor) => Tensor[]] {
-  const { xs, nested } = diffArgs(args);
+  const { xs, outer } = diffArgs(args);
   const y = withGradMode(true, () => f(...xs));
+  const nested = outer || dependsOnOtherLeaves(y, xs);
   const back = (g: Tensor): Tensor[] => gradients(y, xs, g, { createGraph: nested, retainGraph: true });
   return [y, back];
 }

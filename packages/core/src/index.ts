@@ -61,7 +61,7 @@ export {
   eq, ne, lt, le, gt, ge, logicalAnd, logicalNot, where, cast,
 } from './ops/elementwise.js';
 export { sum, mean, prod, max, min, argmax, argmin, variance, std, logsumexp, type VarOptions } from './ops/reduce.js';
-export { reshape, flatten, permute, transpose, expand, squeeze, unsqueeze, slice, narrow, flip, pad, contiguous, embed, sumTo } from './ops/views.js';
+export { reshape, flatten, permute, transpose, expand, squeeze, unsqueeze, slice, narrow, flip, pad, contiguous, embed, asStrided, sumTo } from './ops/views.js';
 export { matmul } from './ops/linalg.js';
 export { conv2d, avgPool2d, maxPool2d, adaptiveAvgPool2d, type Conv2dOptions, type PoolOptions, type IntPair } from './ops/conv.js';
 export { softmax, logSoftmax, crossEntropy, layerNorm, dropout, type CrossEntropyOptions, type DropoutOptions } from './ops/nn.js';

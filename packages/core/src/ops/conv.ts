@@ -7,13 +7,13 @@
 import { noGrad, withGrad } from '../autograd.js';
 import type { Conv2dParams } from '../backend.js';
 import { contiguousStrides, fmtShape } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { add, div } from './elementwise.js';
 import { cat } from './indexing.js';
 import { matmul } from './linalg.js';
 import { primOut, requireFloat, sameBackend, sameDtype } from './prim.js';
 import { max, mean, sum } from './reduce.js';
-import { contiguous, embed, pad, reshape, slice } from './views.js';
+import { asStrided, pad, reshape, slice } from './views.js';
 
 /** A pair of ints, or one int used for both. */
 export type IntPair = number | readonly [number, number];
@@ -59,13 +59,9 @@ function outSize(op: string, input: number, k: number, s: number, p: number, d: 
  * first only if it is not contiguous). Its gradient adds the windows back into place.
  */
 function windows(x: Tensor, k: [number, number], s: [number, number], d: [number, number], oh: number, ow: number): Tensor {
-  const xc = contiguous(x);
+  const [sn, sc, sh, sw] = contiguousStrides(x.shape) as [number, number, number, number];
   const shape = [x.shape[0]!, x.shape[1]!, k[0], k[1], oh, ow];
-  const geometry = (st: readonly number[]) => [st[0]!, st[1]!, st[2]! * d[0], st[3]! * d[1], st[2]! * s[0], st[3]! * s[1]];
-  const cs = contiguousStrides(x.shape);
-  const xShape = x.shape;
-  const view = Tensor.viewOf(xc, shape, geometry(xc.strides), xc.offset);
-  return withGrad(view, 'windows', [xc], (g) => [embed(g, xShape, 0, geometry(cs))]);
+  return asStrided(x, shape, [sn, sc, sh * d[0], sw * d[1], sh * s[0], sw * s[1]], 0);
 }
 
 function convParams(x: Tensor, w: Tensor, opts: Conv2dOptions): Conv2dParams & { oh: number; ow: number } {

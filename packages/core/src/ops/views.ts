@@ -6,7 +6,8 @@
 import { withGrad } from '../autograd.js';
 import { contiguousStrides, fmtShape, normAxes, normAxis, numel, shapesEqual, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { add } from './elementwise.js';
+import { full } from './creation.js';
+import { where } from './elementwise.js';
 import { sum } from './reduce.js';
 
 /** A view of `x` with new geometry, recorded with `vjp`. */
@@ -161,7 +162,18 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
 export function embed(g: Tensor, shape: Shape, offset: number, strides: readonly number[]): Tensor {
   const out = Tensor.fromBuffer(g.backend, g.backend.embed(g.asView('embed'), numel(shape), offset, strides), shape, g.dtype);
   const gShape = g.shape;
-  return withGrad(out, 'embed', [g], (gg) => [Tensor.viewOf(contiguous(gg), gShape, strides, offset)]);
+  return withGrad(out, 'embed', [g], (gg) => [asStrided(gg, gShape, strides, offset)]);
+}
+
+/**
+ * A view `(shape, strides, offset)` over the row-major layout of `x` (copied first if not
+ * contiguous). Elements may overlap (sliding windows); the gradient is {@link embed},
+ * which adds overlapping positions up.
+ */
+export function asStrided(x: Tensor, shape: Shape, strides: readonly number[], offset: number): Tensor {
+  const xc = contiguous(x);
+  const xShape = x.shape;
+  return makeView(xc, 'asStrided', shape, strides, xc.offset + offset, (g) => embed(g, xShape, offset, strides));
 }
 
 /** Elements `start, start+step, ...` before `end` along `dim`, as a view. Bounds clamp as in Python. */
@@ -226,7 +238,11 @@ export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
   }
   const cs = contiguousStrides(shape);
   const offset = offsetIdx.reduce((acc, o, i) => acc + o * cs[i]!, 0);
-  if (value === 0) return embed(x, shape, offset, cs);
-  // Shift so the fill lands on `value`: embed(x - v) + v.
-  return add(embed(add(x, -value), shape, offset, cs), value);
+  const inner = embed(x, shape, offset, cs);
+  if (value === 0) return inner;
+  // Fill the border by a mask, so that infinite fills (max pooling's -inf) stay exact.
+  const ones = full(x.shape, 1, { dtype: 'bool', backend: x.backend });
+  const inside = embed(ones, shape, offset, cs);
+  ones.dispose();
+  return where(inside, inner, value); // the mask lives on in where's gradient
 }

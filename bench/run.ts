@@ -1,0 +1,72 @@
+/**
+ * Benchmarks, each beside an anchor measured in the same process and run (the machine is
+ * shared and noisy, so only ratios mean much). Writes JSON and a markdown table to
+ * bench/results/.
+ *
+ *   pnpm bench            # all suites
+ *   pnpm bench core       # one suite
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { Bench } from 'tinybench';
+import { coreSuite } from './suites/core.js';
+import type { Case, Suite } from './suites/types.js';
+
+const suites: Record<string, () => Promise<Suite>> = { core: coreSuite };
+
+interface Row {
+  readonly case: string;
+  readonly ours: string;
+  readonly anchor: string;
+  readonly oursMs: number;
+  readonly anchorMs: number;
+  /** anchor time / our time: above 1 means we are faster. */
+  readonly speedup: number;
+}
+
+async function timeCase(c: Case, time: number): Promise<Row> {
+  const bench = new Bench({ time, warmup: true, warmupTime: 100 });
+  bench.add('ours', c.ours).add('anchor', c.anchor);
+  await bench.run();
+  const ms = (name: string) => {
+    const r = bench.getTask(name)?.result;
+    if (!r || !('latency' in r)) {
+      const why = r && 'error' in r ? String(r.error) : 'no result';
+      throw new Error(`bench: task ${name} of '${c.name}' failed: ${why}`);
+    }
+    return r.latency.mean;
+  };
+  const oursMs = ms('ours');
+  const anchorMs = ms('anchor');
+  return { case: c.name, ours: c.oursLabel, anchor: c.anchorLabel, oursMs, anchorMs, speedup: anchorMs / oursMs };
+}
+
+const wanted = process.argv.slice(2);
+for (const w of wanted) if (!suites[w]) throw new Error(`bench: unknown suite '${w}'; have ${Object.keys(suites).join(', ')}`);
+const time = Number(process.env['BENCH_TIME_MS'] ?? 1000);
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+for (const name of wanted.length ? wanted : Object.keys(suites)) {
+  const suite = await suites[name]!();
+  const rows: Row[] = [];
+  for (const c of suite.cases) {
+    const row = await timeCase(c, time);
+    rows.push(row);
+    console.log(`${name}: ${row.case}: ours ${row.oursMs.toFixed(3)} ms, ${row.anchor} ${row.anchorMs.toFixed(3)} ms, speedup ${row.speedup.toFixed(2)}x`);
+  }
+  const meta = { suite: name, date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, timePerTaskMs: time };
+  writeFileSync(new URL(`./results/${name}.json`, import.meta.url), JSON.stringify({ ...meta, rows }, null, 1) + '\n');
+  const md = [
+    `# bench: ${name}`,
+    '',
+    `${meta.date}, Node ${meta.node}, ${meta.cpu} (${meta.cores} cores). Speedup = anchor time / our time (above 1: we are faster), both measured in this run.`,
+    '',
+    '| case | ours | ms | anchor | ms | speedup |',
+    '|---|---|---:|---|---:|---:|',
+    ...rows.map((r) => `| ${r.case} | ${r.ours} | ${r.oursMs.toFixed(3)} | ${r.anchor} | ${r.anchorMs.toFixed(3)} | ${r.speedup.toFixed(2)}x |`),
+    '',
+    suite.note,
+    '',
+  ].join('\n');
+  writeFileSync(new URL(`./results/${name}.md`, import.meta.url), md);
+  suite.dispose?.();
+}

@@ -13,7 +13,9 @@ export type VjpFn = (g: Tensor) => (Tensor | null)[];
 
 /** One recorded op: how to send its output's gradient to its inputs. */
 export interface GradNode {
+  /** Name of the op that made the tensor (for errors and graph printing). */
   readonly op: string;
+  /** The op's tensor inputs, in the order the vjp returns their gradients. */
   readonly inputs: readonly Tensor[];
   /** Dropped after backward (unless the graph is retained) so saved tensors can go. */
   vjp: VjpFn | null;
@@ -174,7 +176,8 @@ export function backward(root: Tensor, gradient?: Tensor, opts: BackwardOptions 
     }
     leaf.grad = keep(acc);
   });
-  if (!gradient) seedTensor.dispose();
+  // A recorded backward may hold the seed (mul's gradient keeps g): then the scope owns it.
+  if (!gradient && !opts.createGraph) seedTensor.dispose();
 }
 
 /**
@@ -194,7 +197,7 @@ export function gradients(root: Tensor, inputs: readonly Tensor[], gradient?: Te
   if (root.requiresGrad) propagate(root, seed, opts, targets, (t, g) => {
     if (targets.has(t)) found.set(t, g === seed ? g.clone() : g);
   });
-  if (!gradient) seed.dispose();
+  if (!gradient && !opts.createGraph) seed.dispose();
   return inputs.map((x) => found.get(x) ?? x.zerosLike());
 }
 

@@ -18,10 +18,15 @@ export type BufferHandle = object;
  * Strides may be 0 (broadcast) or negative (flip).
  */
 export interface View {
+  /** The memory viewed. */
   readonly buffer: BufferHandle;
+  /** Element type. */
   readonly dtype: DType;
+  /** Logical shape of the view. */
   readonly shape: Shape;
+  /** Elements to step per index of each dimension (0: broadcast, negative: flipped). */
   readonly strides: readonly number[];
+  /** Buffer index of element (0, 0, ...). */
   readonly offset: number;
 }
 
@@ -65,9 +70,13 @@ export const PRIMITIVES: readonly string[] = [
 
 /** Parameters of a 2-D convolution, normalised to pairs. */
 export interface Conv2dParams {
+  /** Window step (height, width). */
   readonly stride: readonly [number, number];
+  /** Zero padding on each side (height, width). */
   readonly padding: readonly [number, number];
+  /** Spacing between kernel taps (height, width). */
   readonly dilation: readonly [number, number];
+  /** Channel groups (`groups = C` is depthwise). */
   readonly groups: number;
 }
 

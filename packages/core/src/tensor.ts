@@ -23,9 +23,13 @@ import { contiguousStrides, isContiguous, numel, type Shape } from './shape.js';
 export class Storage {
   private refs = 1;
   constructor(
+    /** The backend that owns the buffer. */
     readonly backend: Backend,
+    /** The backend's handle to the memory. */
     readonly buffer: BufferHandle,
+    /** Element type of the buffer. */
     readonly dtype: DType,
+    /** Number of elements in the buffer. */
     readonly size: number,
   ) {}
   /** Adds an owner. */

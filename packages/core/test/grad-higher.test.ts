@@ -62,3 +62,19 @@ describe('second derivatives match finite differences of the first', () => {
     expect(x.grad!.toArray()).toEqual([12 * 0.25, 12 * 2.25]);
   });
 });
+
+describe('second derivatives without a final sum', () => {
+  it('gradients(createGraph) of a scalar op chain can be differentiated again', () => {
+    const x = T.tensor(3, { dtype: 'float64' }).requiresGrad_();
+    const [d1] = T.gradients(T.pow(x, 3), [x], undefined, { createGraph: true });
+    expect(d1!.item()).toBe(27);
+    const [d2] = T.gradients(d1!, [x]);
+    expect(d2!.item()).toBe(18);
+    const y = T.mul(T.mul(x, x), x);
+    y.backward(undefined, { createGraph: true });
+    const g = x.grad!;
+    x.grad = null;
+    g.backward();
+    expect(x.grad!.item()).toBe(18);
+  });
+});

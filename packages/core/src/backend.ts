@@ -82,8 +82,13 @@ export interface Conv2dParams {
 
 /**
  * Optional fused kernels. When a backend provides one, core calls it instead of the
- * composed default; gradients then use the matching fused backward kernels, or the
- * autodiff of the composed default where the backend has none.
+ * composed default. Fused backward kernels are used while gradients are not being
+ * recorded (the usual backward); a recorded backward (`createGraph`) uses the composed
+ * gradient, so gradients of gradients stay exact on every backend.
+ *
+ * The along-axis kernels see a contiguous input as `[outer, len, inner]` and work along
+ * the middle axis: `inner = 1` is the last dim (channels-last), `inner = H*W` is the
+ * channel dim of NCHW (channels-first).
  */
 export interface FusedKernels {
   /** NCHW input `[N, C, H, W]` and weight `[O, C/groups, KH, KW]` to output `[N, O, OH, OW]`. */
@@ -92,7 +97,32 @@ export interface FusedKernels {
   conv2dBackwardInput?(gy: View, w: View, xShape: Shape, p: Conv2dParams): BufferHandle;
   /** Gradient of conv2d for its weight: input, `gy`, the weight's shape. */
   conv2dBackwardWeight?(x: View, gy: View, wShape: Shape, p: Conv2dParams): BufferHandle;
+  /** GELU of a contiguous float buffer (`'none'`: exact erf form; `'tanh'`: approximation). */
+  gelu?(x: View, approximate: 'none' | 'tanh'): BufferHandle;
+  /** `g * gelu'(x)` for contiguous `x` and `g` of one shape. */
+  geluBackward?(x: View, g: View, approximate: 'none' | 'tanh'): BufferHandle;
+  /** `(x - mean) / sqrt(var + eps)` along the middle axis of `[outer, len, inner]` (biased variance). */
+  normalize?(x: View, outer: number, len: number, inner: number, eps: number): BufferHandle;
+  /** Gradient of {@link FusedKernels.normalize} for its input, given `x` and the output gradient `g`. */
+  normalizeBackward?(x: View, g: View, outer: number, len: number, inner: number, eps: number): BufferHandle;
+  /** `x - logsumexp(x)` along the middle axis of `[outer, len, inner]`. */
+  logSoftmax?(x: View, outer: number, len: number, inner: number): BufferHandle;
+  /** Gradient of logSoftmax for its input: `g - exp(y) * sum(g)` along the axis, given the output `y`. */
+  logSoftmaxBackward?(y: View, g: View, outer: number, len: number, inner: number): BufferHandle;
 }
+
+/** Names of the optional fused kernels. */
+export const FUSED_KERNELS = [
+  'conv2d',
+  'conv2dBackwardInput',
+  'conv2dBackwardWeight',
+  'gelu',
+  'geluBackward',
+  'normalize',
+  'normalizeBackward',
+  'logSoftmax',
+  'logSoftmaxBackward',
+] as const;
 
 /** Memory a backend holds, as reported by {@link Backend.memory}. */
 export interface BackendMemory {

@@ -18,7 +18,7 @@ export {
 
 // Backends
 export type { Backend, BackendMemory, BufferHandle, Conv2dParams, FusedKernels, View, UnaryOp, BinaryOp, CompareOp, ReduceOp, ArgReduceOp } from './backend.js';
-export { PRIMITIVES, UNARY_OPS, BINARY_OPS, COMPARE_OPS, REDUCE_OPS, ARG_REDUCE_OPS, OTHER_PRIMITIVES } from './backend.js';
+export { PRIMITIVES, FUSED_KERNELS, UNARY_OPS, BINARY_OPS, COMPARE_OPS, REDUCE_OPS, ARG_REDUCE_OPS, OTHER_PRIMITIVES } from './backend.js';
 export { JsBackend } from './backends/js.js';
 export { registerBackend, setBackend, getBackend, initBackend, listBackends } from './registry.js';
 
@@ -64,5 +64,5 @@ export { sum, mean, prod, max, min, argmax, argmin, variance, std, logsumexp, ty
 export { reshape, flatten, permute, transpose, expand, squeeze, unsqueeze, slice, narrow, flip, pad, contiguous, embed, asStrided, sumTo } from './ops/views.js';
 export { matmul } from './ops/linalg.js';
 export { conv2d, avgPool2d, maxPool2d, adaptiveAvgPool2d, type Conv2dOptions, type PoolOptions, type IntPair } from './ops/conv.js';
-export { softmax, logSoftmax, crossEntropy, layerNorm, dropout, type CrossEntropyOptions, type DropoutOptions } from './ops/nn.js';
+export { softmax, logSoftmax, normalize, crossEntropy, layerNorm, dropout, type CrossEntropyOptions, type DropoutOptions } from './ops/nn.js';
 export { cat, stack, split, gather, scatterAdd, indexSelect, oneHot } from './ops/indexing.js';

@@ -98,7 +98,7 @@ function fixInt(dtype: DType, f: (a: number, b: number) => number): (a: number, 
 
 /** The reference CPU backend. */
 export class JsBackend implements Backend {
-  readonly name = 'js';
+  readonly name: string = 'js';
   readonly canReadSync = true;
   private live = new Set<JsBuffer>();
   private liveBytes = 0;

@@ -1,12 +1,12 @@
 /** Elementwise ops: unary, binary with broadcasting, comparisons, `where`, activations, cast. */
-import { customOp, withGrad } from '../autograd.js';
+import { customOp, isGradEnabled, withGrad } from '../autograd.js';
 import type { BinaryOp, CompareOp, UnaryOp } from '../backend.js';
 import type { DType } from '../dtype.js';
 import { broadcastShapes } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { zerosLike } from './creation.js';
 import { coerce, primOut, requireFloat } from './prim.js';
-import { expand, sumTo } from './views.js';
+import { contiguous, expand, sumTo } from './views.js';
 
 // ---- unary ----
 
@@ -70,35 +70,37 @@ const GELU_C = 0.044715;
 
 /**
  * GELU: `x * Phi(x)` with the exact erf form (`'none'`, PyTorch's default) or the tanh
- * approximation (`'tanh'`).
+ * approximation (`'tanh'`). Uses the backend's fused kernels when it has them.
  */
 export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
   requireFloat('gelu', x);
-  if (approximate === 'tanh') {
-    const inner = (): Tensor => tanh(mul(add(x, mul(mul(mul(x, x), x), GELU_C)), SQRT_2_OVER_PI));
-    return customOp(
-      'gelu',
-      [x],
-      () => mul(mul(x, 0.5), add(inner(), 1)),
-      (g) => {
-        const t = inner();
-        const dInner = mul(add(mul(mul(x, x), 3 * GELU_C), 1), SQRT_2_OVER_PI);
-        const d = add(mul(add(t, 1), 0.5), mul(mul(mul(x, 0.5), sub(1, mul(t, t))), dInner));
-        return [mul(g, d)];
-      },
-    );
-  }
-  if (approximate !== 'none') throw new RangeError(`gelu: approximate must be 'none' or 'tanh', got '${String(approximate)}'`);
-  return customOp(
-    'gelu',
-    [x],
-    () => mul(mul(x, 0.5), add(erf(mul(x, SQRT1_2)), 1)),
-    (g) => {
-      const cdf = mul(add(erf(mul(x, SQRT1_2)), 1), 0.5);
-      const pdf = mul(exp(mul(mul(x, x), -0.5)), INV_SQRT_2PI);
-      return [mul(g, add(cdf, mul(x, pdf)))];
-    },
-  );
+  if (approximate !== 'none' && approximate !== 'tanh') throw new RangeError(`gelu: approximate must be 'none' or 'tanh', got '${String(approximate)}'`);
+  const b = x.backend;
+  const forward = b.gelu
+    ? () => primOut('gelu', b, b.gelu!(contiguous(x).asView('gelu'), approximate), x.shape, x.dtype)
+    : () => (approximate === 'tanh' ? mul(mul(x, 0.5), add(geluTanhInner(x), 1)) : mul(mul(x, 0.5), add(erf(mul(x, SQRT1_2)), 1)));
+  return customOp('gelu', [x], forward, (g) => {
+    if (!isGradEnabled() && b.geluBackward) {
+      return [primOut('geluBackward', b, b.geluBackward(contiguous(x).asView('gelu'), contiguous(g).asView('gelu'), approximate), x.shape, x.dtype)];
+    }
+    return [mul(g, approximate === 'tanh' ? geluTanhDerivative(x) : geluErfDerivative(x))];
+  });
+}
+
+function geluTanhInner(x: Tensor): Tensor {
+  return tanh(mul(add(x, mul(mul(mul(x, x), x), GELU_C)), SQRT_2_OVER_PI));
+}
+
+function geluTanhDerivative(x: Tensor): Tensor {
+  const t = geluTanhInner(x);
+  const dInner = mul(add(mul(mul(x, x), 3 * GELU_C), 1), SQRT_2_OVER_PI);
+  return add(mul(add(t, 1), 0.5), mul(mul(mul(x, 0.5), sub(1, mul(t, t))), dInner));
+}
+
+function geluErfDerivative(x: Tensor): Tensor {
+  const cdf = mul(add(erf(mul(x, SQRT1_2)), 1), 0.5);
+  const pdf = mul(exp(mul(mul(x, x), -0.5)), INV_SQRT_2PI);
+  return add(cdf, mul(x, pdf));
 }
 
 /** Limits values to `[min, max]` (either may be omitted); gradient 1 inside, 0 outside. */

@@ -1,14 +1,14 @@
 /** Neural-network functions: softmax, log-softmax, cross-entropy, layer norm, dropout. */
-import { customOp } from '../autograd.js';
+import { customOp, isGradEnabled } from '../autograd.js';
 import { fmtShape, normAxis, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { defaultGenerator, type Generator } from '../rng.js';
 import { rand } from './creation.js';
-import { add, cast, div, exp, ge, mul, ne, neg, rsqrt, sub, where } from './elementwise.js';
+import { add, cast, div, exp, ge, mul, ne, neg, rsqrt, square, sub, where } from './elementwise.js';
 import { gather } from './indexing.js';
-import { requireFloat } from './prim.js';
+import { primOut, requireFloat } from './prim.js';
 import { logsumexp, max, mean, sum } from './reduce.js';
-import { squeeze, unsqueeze } from './views.js';
+import { contiguous, reshape, squeeze, unsqueeze } from './views.js';
 
 /** Softmax along `dim`, shifted by the max for stability; gradient `y (g - sum(g y))`. */
 export function softmax(x: Tensor, dim = -1): Tensor {
@@ -25,16 +25,51 @@ export function softmax(x: Tensor, dim = -1): Tensor {
   );
 }
 
-/** Log-softmax along `dim`; gradient `g - softmax(x) sum(g)`. */
+/** `[outer, len, inner]`: the sizes before, along and after `dim`, for along-axis kernels. */
+function aroundAxis(shape: readonly number[], d: number): [number, number, number] {
+  const outer = shape.slice(0, d).reduce((a, b) => a * b, 1);
+  const inner = shape.slice(d + 1).reduce((a, b) => a * b, 1);
+  return [outer, shape[d]!, inner];
+}
+
+/** Log-softmax along `dim`; gradient `g - softmax(x) sum(g)`. Uses the backend's fused kernels when it has them. */
 export function logSoftmax(x: Tensor, dim = -1): Tensor {
   requireFloat('logSoftmax', x);
   const d = normAxis(dim, x.ndim, 'logSoftmax');
-  return customOp(
-    'logSoftmax',
-    [x],
-    () => sub(x, logsumexp(x, d, true)),
-    (g, y) => [sub(g, mul(exp(y), sum(g, d, true)))],
-  );
+  const b = x.backend;
+  const [outer, len, inner] = aroundAxis(x.shape, d);
+  const forward = b.logSoftmax
+    ? () => primOut('logSoftmax', b, b.logSoftmax!(contiguous(x).asView('logSoftmax'), outer, len, inner), x.shape, x.dtype)
+    : () => sub(x, logsumexp(x, d, true));
+  return customOp('logSoftmax', [x], forward, (g, y) => {
+    if (!isGradEnabled() && b.logSoftmaxBackward) {
+      return [primOut('logSoftmaxBackward', b, b.logSoftmaxBackward(y.asView('logSoftmax'), contiguous(g).asView('logSoftmax'), outer, len, inner), x.shape, x.dtype)];
+    }
+    return [sub(g, mul(exp(y), sum(g, d, true)))];
+  });
+}
+
+/**
+ * Standardizes `x` along `dim`: `(x - mean) / sqrt(var + eps)` with the biased variance,
+ * the core of layer norm (`dim = -1`) and of channels-first layer norm (`dim = 1` of NCHW).
+ * Uses the backend's fused kernels when it has them.
+ */
+export function normalize(x: Tensor, dim: number, eps = 1e-5): Tensor {
+  requireFloat('normalize', x);
+  const d = normAxis(dim, x.ndim, 'normalize');
+  const b = x.backend;
+  const [outer, len, inner] = aroundAxis(x.shape, d);
+  const rstdOf = () => rsqrt(add(mean(square(sub(x, mean(x, d, true))), d, true), eps));
+  const forward = b.normalize
+    ? () => primOut('normalize', b, b.normalize!(contiguous(x).asView('normalize'), outer, len, inner, eps), x.shape, x.dtype)
+    : () => mul(sub(x, mean(x, d, true)), rstdOf());
+  // dx = rstd (g - mean(g) - xhat mean(g xhat)), with xhat the output.
+  return customOp('normalize', [x], forward, (g, xhat) => {
+    if (!isGradEnabled() && b.normalizeBackward) {
+      return [primOut('normalizeBackward', b, b.normalizeBackward(contiguous(x).asView('normalize'), contiguous(g).asView('normalize'), outer, len, inner, eps), x.shape, x.dtype)];
+    }
+    return [mul(sub(sub(g, mean(g, d, true)), mul(xhat, mean(mul(g, xhat), d, true))), rstdOf())];
+  });
 }
 
 /** Options of {@link crossEntropy} (PyTorch's names and defaults). */
@@ -108,27 +143,9 @@ export function layerNorm(x: Tensor, normalizedShape: Shape, weight: Tensor | nu
       throw new RangeError(`layerNorm: ${name} must have shape ${fmtShape(normalizedShape)}, got ${fmtShape(p.shape)}`);
     }
   }
-  const axes = Array.from({ length: k }, (_, i) => x.ndim - k + i);
-  const stats = () => {
-    const mu = mean(x, axes, true);
-    const centred = sub(x, mu);
-    const rstd = rsqrt(add(mean(mul(centred, centred), axes, true), eps));
-    return { centred, rstd };
-  };
-  // Normalize with an explicit gradient: dx = rstd (gh - mean(gh) - xhat mean(gh xhat)).
-  let y = customOp(
-    'layerNorm',
-    [x],
-    () => {
-      const { centred, rstd } = stats();
-      return mul(centred, rstd);
-    },
-    (g, xhat) => {
-      const { rstd } = stats();
-      const dx = mul(sub(sub(g, mean(g, axes, true)), mul(xhat, mean(mul(g, xhat), axes, true))), rstd);
-      return [dx];
-    },
-  );
+  // Normalize over the trailing dims flattened into one.
+  const lead = x.shape.slice(0, x.ndim - k);
+  let y = k === 1 ? normalize(x, -1, eps) : reshape(normalize(reshape(x, [...lead, -1]), -1, eps), x.shape);
   if (weight) y = mul(y, weight);
   if (bias) y = add(y, bias);
   return y;

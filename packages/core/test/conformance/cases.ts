@@ -219,6 +219,13 @@ export const OP_CASES: readonly OpCase[] = [
     })),
   },
   {
+    name: 'normalize along any dim (channels-first layer norm)',
+    draw: fc.record({ s: shape(1, 4), l: layout, k: fc.nat() }).map(({ s, l, k }) => ({
+      inputs: [{ shape: s, layout: l }],
+      f: (x) => T.normalize(x, k % s.length, 1e-6),
+    })),
+  },
+  {
     name: 'crossEntropy (indices with smoothing, and probabilities)',
     draw: fc.record({ n: dim(4), c: fc.integer({ min: 2, max: 6 }), l: layout }).map(({ n, c, l }) => ({
       inputs: [{ shape: [n, c], layout: l }, { shape: [n], dtype: 'int32' as const, values: { intBelow: c } }, { shape: [n, c], grad: false }],

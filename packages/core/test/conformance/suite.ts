@@ -20,9 +20,12 @@ export interface ConformanceOptions {
   readonly gradTol?: number;
   /** Random cases per op (default 12). */
   readonly numRuns?: number;
+  /** Fail unless the backend implements every optional fused kernel (default false). */
+  readonly requireFused?: boolean;
 }
 
 const UNARY = new Set<string>(T.UNARY_OPS);
+const FUSED = new Set<string>(T.FUSED_KERNELS);
 const FAMILY_METHODS = new Set(['unary', 'binary', 'compare', 'reduce', 'argReduce']);
 
 /** Wraps a backend so that every primitive it runs is recorded in `seen` (by primitive name). */
@@ -34,7 +37,7 @@ export function recordingBackend(inner: Backend, seen: Set<string>): Backend {
       const name = String(prop);
       return (...args: unknown[]) => {
         if (FAMILY_METHODS.has(name)) seen.add(String(args[0]));
-        else if (T.PRIMITIVES.includes(name)) seen.add(name);
+        else if (T.PRIMITIVES.includes(name) || FUSED.has(name)) seen.add(name);
         return (v as (...a: unknown[]) => unknown).apply(target, args);
       };
     },
@@ -139,7 +142,7 @@ async function compareCase(specs: readonly InputSpec[], f: (...xs: Tensor[]) => 
  * forward and gradients against `js`), then a test that every primitive was exercised.
  */
 export function describeConformance(label: string, opts: ConformanceOptions): void {
-  const o = { forwardTol: opts.forwardTol ?? 1e-4, gradTol: opts.gradTol ?? 5e-4, numRuns: opts.numRuns ?? 12 };
+  const o = { forwardTol: opts.forwardTol ?? 1e-4, gradTol: opts.gradTol ?? 5e-4, numRuns: opts.numRuns ?? 12, requireFused: opts.requireFused ?? false };
   describe(`${label}: every op matches the js reference`, () => {
     const seen = new Set<string>();
     let target: Backend;
@@ -159,7 +162,13 @@ export function describeConformance(label: string, opts: ConformanceOptions): vo
     it('exercised every primitive of the Backend interface', () => {
       const missing = T.PRIMITIVES.filter((p) => !seen.has(p));
       expect(missing, `primitives never called: ${missing.join(', ')}`).toEqual([]);
-      expect([...seen].filter((s) => !T.PRIMITIVES.includes(s) && !UNARY.has(s))).toEqual([]);
+      expect([...seen].filter((s) => !T.PRIMITIVES.includes(s) && !UNARY.has(s) && !FUSED.has(s))).toEqual([]);
+    });
+    it('exercised every fused kernel the backend has', () => {
+      const has = T.FUSED_KERNELS.filter((k) => typeof target[k] === 'function');
+      if (o.requireFused) expect(has, 'fused kernels implemented').toEqual([...T.FUSED_KERNELS]);
+      const missing = has.filter((k) => !seen.has(k));
+      expect(missing, `fused kernels never called: ${missing.join(', ')}`).toEqual([]);
     });
   });
 }

@@ -16,6 +16,7 @@ export default defineConfig({
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/**/*.test.ts'],
     pool: 'forks',
+    setupFiles: ['scripts/vitest-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

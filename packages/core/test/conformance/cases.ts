@@ -71,6 +71,18 @@ function reduction(name: string, f: (x: Tensor, axes: number[], keepdim: boolean
   return { name, draw: axesDraw.map(({ s, l, axes, keepdim }) => ({ inputs: [{ shape: s, layout: l, values }], f: (x) => f(x, axes, keepdim) })) };
 }
 
+/**
+ * Adds a ramp of step 10 along `dim` (ten standard deviations of the inputs) so that no
+ * line is nearly constant: a normalization's gradient scales with 1/std, and two float32
+ * algorithms may only be compared where that factor is tame.
+ */
+function spreadAlong(x: Tensor, dim: number): Tensor {
+  const d = dim < 0 ? dim + x.ndim : dim;
+  const len = x.shape[d]!;
+  const ramp = T.arange(0, 10 * len, 10, { dtype: x.dtype, backend: x.backend });
+  return T.add(x, ramp.reshape(x.shape.map((n, i) => (i === d ? n : 1))));
+}
+
 /** Every case the conformance suite runs. */
 export const OP_CASES: readonly OpCase[] = [
   unary('neg', T.neg),
@@ -215,14 +227,14 @@ export const OP_CASES: readonly OpCase[] = [
     name: 'softmax, logSoftmax, layerNorm',
     draw: fc.record({ s: shape(1, 3), l: layout, k: fc.nat() }).map(({ s, l, k }) => ({
       inputs: [{ shape: s, layout: l }, { shape: [s[s.length - 1]!] }, { shape: [s[s.length - 1]!] }],
-      f: (x, w, b) => T.add(T.add(T.softmax(x, k % s.length), T.logSoftmax(x, -1)), T.layerNorm(x, [s[s.length - 1]!], w, b, 1e-5)),
+      f: (x, w, b) => T.add(T.add(T.softmax(x, k % s.length), T.logSoftmax(x, -1)), T.layerNorm(spreadAlong(x, -1), [s[s.length - 1]!], w, b, 1e-5)),
     })),
   },
   {
     name: 'normalize along any dim (channels-first layer norm)',
     draw: fc.record({ s: shape(1, 4), l: layout, k: fc.nat() }).map(({ s, l, k }) => ({
       inputs: [{ shape: s, layout: l }],
-      f: (x) => T.normalize(x, k % s.length, 1e-6),
+      f: (x) => T.normalize(spreadAlong(x, k % s.length), k % s.length, 1e-6),
     })),
   },
   {

@@ -6,6 +6,16 @@
  */
 import { JsBackend, type BufferHandle, type Conv2dParams, type View } from '@tsgrad/core';
 
+/** Mean and 1/sqrt(biased variance + eps) of one line. */
+function meanRstd(v: Float64Array, at: (k: number) => number, len: number, eps: number): [number, number] {
+  let m = 0;
+  for (let k = 0; k < len; k++) m += v[at(k)]!;
+  m /= len;
+  let s = 0;
+  for (let k = 0; k < len; k++) s += (v[at(k)]! - m) ** 2;
+  return [m, 1 / Math.sqrt(s / len + eps)];
+}
+
 export class FusedJsBackend extends JsBackend {
   override readonly name = 'js-fused';
 
@@ -113,12 +123,7 @@ export class FusedJsBackend extends JsBackend {
     const v = this.host(x);
     const y = new Float64Array(v.length);
     this.lines(outer, len, inner, (at) => {
-      let m = 0;
-      for (let k = 0; k < len; k++) m += v[at(k)]!;
-      m /= len;
-      let s = 0;
-      for (let k = 0; k < len; k++) s += (v[at(k)]! - m) ** 2;
-      const r = 1 / Math.sqrt(s / len + eps);
+      const [m, r] = meanRstd(v, at, len, eps);
       for (let k = 0; k < len; k++) y[at(k)] = (v[at(k)]! - m) * r;
     });
     return this.out(x.dtype, y);
@@ -129,12 +134,7 @@ export class FusedJsBackend extends JsBackend {
     const gs = this.host(g);
     const dx = new Float64Array(v.length);
     this.lines(outer, len, inner, (at) => {
-      let m = 0;
-      for (let k = 0; k < len; k++) m += v[at(k)]!;
-      m /= len;
-      let s = 0;
-      for (let k = 0; k < len; k++) s += (v[at(k)]! - m) ** 2;
-      const r = 1 / Math.sqrt(s / len + eps);
+      const [m, r] = meanRstd(v, at, len, eps);
       let gm = 0;
       let gx = 0;
       for (let k = 0; k < len; k++) {

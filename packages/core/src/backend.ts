@@ -86,7 +86,8 @@ export interface Conv2dParams {
  * recorded (the usual backward); a recorded backward (`createGraph`) uses the composed
  * gradient, so gradients of gradients stay exact on every backend.
  *
- * The along-axis kernels see a contiguous input as `[outer, len, inner]` and work along
+ * Inputs of gelu, normalize and logSoftmax (and their backwards) are dense: row-major from
+ * offset 0. The along-axis kernels see their input as `[outer, len, inner]` and work along
  * the middle axis: `inner = 1` is the last dim (channels-last), `inner = H*W` is the
  * channel dim of NCHW (channels-first).
  */

@@ -244,11 +244,24 @@ export class Tensor {
 
   // ---- moving and converting ----
 
-  /** A copy on another backend (initialised with `setBackend` or `initBackend`). */
+  /**
+   * A copy on another backend (initialised with `setBackend` or `initBackend`); this
+   * tensor when it is already there. Reads synchronously, so the source must be a CPU
+   * backend; use {@link Tensor.toAsync} from a GPU. Not recorded for autodiff.
+   */
   to(backend: string | Backend): Tensor {
     const b = typeof backend === 'string' ? backendByName(backend) : backend;
     if (b === this.backend) return this;
+    if (!this.backend.canReadSync) {
+      throw new Error(`to: tensor is on '${this.backend.name}', which cannot read synchronously; use await tensor.toAsync('${b.name}')`);
+    }
     return C.fromTypedArray(this.dataSync(), this.shape, this.dtype, b);
+  }
+  /** A copy on another backend, from any backend (reads back with `await data()`). */
+  async toAsync(backend: string | Backend): Promise<Tensor> {
+    const b = typeof backend === 'string' ? backendByName(backend) : backend;
+    if (b === this.backend) return this;
+    return C.fromTypedArray(await this.data(), this.shape, this.dtype, b);
   }
   /** Converts to `dtype` (differentiable between float dtypes). */
   cast(dtype: DType): Tensor {

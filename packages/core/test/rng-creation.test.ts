@@ -104,3 +104,19 @@ describe('creation', () => {
     );
   });
 });
+
+describe('moving between backends', () => {
+  it('to() and toAsync() copy to another initialised backend and keep values', async () => {
+    T.registerBackend('js-second', () => new T.JsBackend());
+    const other = await T.initBackend('js-second');
+    const x = T.arange(6).reshape(2, 3).T;
+    const y = x.to('js-second');
+    expect(y.backend).toBe(other);
+    expect(y.toArray()).toEqual(x.toArray());
+    const z = await y.toAsync('js');
+    expect(z.backend.name).toBe('js');
+    expect(z.toArray()).toEqual(x.toArray());
+    expect(x.to(x.backend)).toBe(x);
+    expect(() => x.to('nowhere')).toThrow(/to: backend 'nowhere' is not initialised/);
+  });
+});

@@ -6,7 +6,7 @@ import { broadcastShapes } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { zerosLike } from './creation.js';
 import { coerce, primOut, requireFloat } from './prim.js';
-import { contiguous, expand, sumTo } from './views.js';
+import { expand, packed, sumTo } from './views.js';
 
 // ---- unary ----
 
@@ -77,11 +77,11 @@ export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
   if (approximate !== 'none' && approximate !== 'tanh') throw new RangeError(`gelu: approximate must be 'none' or 'tanh', got '${String(approximate)}'`);
   const b = x.backend;
   const forward = b.gelu
-    ? () => primOut('gelu', b, b.gelu!(contiguous(x).asView('gelu'), approximate), x.shape, x.dtype)
+    ? () => primOut('gelu', b, b.gelu!(packed(x).asView('gelu'), approximate), x.shape, x.dtype)
     : () => (approximate === 'tanh' ? mul(mul(x, 0.5), add(geluTanhInner(x), 1)) : mul(mul(x, 0.5), add(erf(mul(x, SQRT1_2)), 1)));
   return customOp('gelu', [x], forward, (g) => {
     if (!isGradEnabled() && b.geluBackward) {
-      return [primOut('geluBackward', b, b.geluBackward(contiguous(x).asView('gelu'), contiguous(g).asView('gelu'), approximate), x.shape, x.dtype)];
+      return [primOut('geluBackward', b, b.geluBackward(packed(x).asView('gelu'), packed(g).asView('gelu'), approximate), x.shape, x.dtype)];
     }
     return [mul(g, approximate === 'tanh' ? geluTanhDerivative(x) : geluErfDerivative(x))];
   });

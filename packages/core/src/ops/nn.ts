@@ -8,7 +8,7 @@ import { add, cast, div, exp, ge, mul, ne, neg, rsqrt, square, sub, where } from
 import { gather } from './indexing.js';
 import { primOut, requireFloat } from './prim.js';
 import { logsumexp, max, mean, sum } from './reduce.js';
-import { contiguous, reshape, squeeze, unsqueeze } from './views.js';
+import { packed, reshape, squeeze, unsqueeze } from './views.js';
 
 /** Softmax along `dim`, shifted by the max for stability; gradient `y (g - sum(g y))`. */
 export function softmax(x: Tensor, dim = -1): Tensor {
@@ -39,11 +39,11 @@ export function logSoftmax(x: Tensor, dim = -1): Tensor {
   const b = x.backend;
   const [outer, len, inner] = aroundAxis(x.shape, d);
   const forward = b.logSoftmax
-    ? () => primOut('logSoftmax', b, b.logSoftmax!(contiguous(x).asView('logSoftmax'), outer, len, inner), x.shape, x.dtype)
+    ? () => primOut('logSoftmax', b, b.logSoftmax!(packed(x).asView('logSoftmax'), outer, len, inner), x.shape, x.dtype)
     : () => sub(x, logsumexp(x, d, true));
   return customOp('logSoftmax', [x], forward, (g, y) => {
     if (!isGradEnabled() && b.logSoftmaxBackward) {
-      return [primOut('logSoftmaxBackward', b, b.logSoftmaxBackward(y.asView('logSoftmax'), contiguous(g).asView('logSoftmax'), outer, len, inner), x.shape, x.dtype)];
+      return [primOut('logSoftmaxBackward', b, b.logSoftmaxBackward(y.asView('logSoftmax'), packed(g).asView('logSoftmax'), outer, len, inner), x.shape, x.dtype)];
     }
     return [sub(g, mul(exp(y), sum(g, d, true)))];
   });
@@ -61,12 +61,12 @@ export function normalize(x: Tensor, dim: number, eps = 1e-5): Tensor {
   const [outer, len, inner] = aroundAxis(x.shape, d);
   const rstdOf = () => rsqrt(add(mean(square(sub(x, mean(x, d, true))), d, true), eps));
   const forward = b.normalize
-    ? () => primOut('normalize', b, b.normalize!(contiguous(x).asView('normalize'), outer, len, inner, eps), x.shape, x.dtype)
+    ? () => primOut('normalize', b, b.normalize!(packed(x).asView('normalize'), outer, len, inner, eps), x.shape, x.dtype)
     : () => mul(sub(x, mean(x, d, true)), rstdOf());
   // dx = rstd (g - mean(g) - xhat mean(g xhat)), with xhat the output.
   return customOp('normalize', [x], forward, (g, xhat) => {
     if (!isGradEnabled() && b.normalizeBackward) {
-      return [primOut('normalizeBackward', b, b.normalizeBackward(contiguous(x).asView('normalize'), contiguous(g).asView('normalize'), outer, len, inner, eps), x.shape, x.dtype)];
+      return [primOut('normalizeBackward', b, b.normalizeBackward(packed(x).asView('normalize'), packed(g).asView('normalize'), outer, len, inner, eps), x.shape, x.dtype)];
     }
     return [mul(sub(sub(g, mean(g, d, true)), mul(xhat, mean(mul(g, xhat), d, true))), rstdOf())];
   });

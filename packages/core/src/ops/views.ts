@@ -23,6 +23,11 @@ export function contiguous(x: Tensor, force = false): Tensor {
   return withGrad(out, 'contiguous', [x], (g) => [g]);
 }
 
+/** `x` as a dense row-major buffer from offset 0 (copied unless it already is): what fused kernels read. */
+export function packed(x: Tensor): Tensor {
+  return x.isContiguous && x.offset === 0 ? x : contiguous(x, true);
+}
+
 function resolveShape(x: Tensor, shape: readonly number[]): number[] {
   const out = [...shape];
   const unknown = out.indexOf(-1);

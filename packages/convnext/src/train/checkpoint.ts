@@ -1,0 +1,101 @@
+/**
+ * Training checkpoints: one safetensors file holding the model, the optimizer state and
+ * (optionally) the EMA weights, with the run's progress and config as JSON metadata.
+ * Written atomically (temp file + fsync + rename), so a crash never leaves a half file.
+ */
+import type { Tensor } from '@tsgrad/core';
+import { loadSafetensors, saveSafetensors, type Module, type Optimizer, type BaseGroup, type ParamState } from '@tsgrad/nn';
+import type { TrainConfig } from './config.js';
+
+/** Where a run is: the next step to run and what it has measured so far. */
+export interface TrainProgress {
+  /** Completed optimizer steps. */
+  readonly step: number;
+  /** Epoch and batch of the next step. */
+  readonly epoch: number;
+  readonly batch: number;
+  /** Training loss per step. */
+  readonly losses: readonly [number, number][];
+  /** Validation results per finished epoch. */
+  readonly evals: readonly { readonly epoch: number; readonly step: number; readonly loss: number; readonly accuracy: number }[];
+}
+
+/** What a checkpoint's metadata holds. */
+interface CheckpointMeta {
+  readonly format: 'tsgrad-train-checkpoint';
+  readonly version: 1;
+  readonly config: TrainConfig;
+  readonly progress: TrainProgress;
+  /** Optimizer hyper-parameters per group, and the numeric (non-tensor) state per parameter index. */
+  readonly optimizer: { readonly paramGroups: readonly Record<string, unknown>[]; readonly scalars: Record<string, Record<string, number>>; readonly stepCount: number };
+}
+
+const META_KEY = 'tsgrad.train';
+
+/** Saves model, optimizer (and EMA) state and progress to `path` atomically. */
+export async function saveCheckpoint(path: string, model: Module, optimizer: Optimizer<BaseGroup>, ema: Module | null, config: TrainConfig, progress: TrainProgress): Promise<void> {
+  const tensors: Record<string, Tensor> = {};
+  for (const [k, v] of Object.entries(model.stateDict())) tensors[`model.${k}`] = v;
+  if (ema) for (const [k, v] of Object.entries(ema.stateDict())) tensors[`ema.${k}`] = v;
+  const sd = optimizer.stateDict();
+  const scalars: Record<string, Record<string, number>> = {};
+  for (const [i, st] of Object.entries(sd.state)) {
+    for (const [name, v] of Object.entries(st)) {
+      if (typeof v === 'number') (scalars[i] ??= {})[name] = v;
+      else tensors[`optim.${i}.${name}`] = v;
+    }
+  }
+  const meta: CheckpointMeta = {
+    format: 'tsgrad-train-checkpoint',
+    version: 1,
+    config,
+    progress,
+    optimizer: { paramGroups: sd.paramGroups, scalars, stepCount: optimizer.stepCount },
+  };
+  await saveSafetensors(path, tensors, { [META_KEY]: JSON.stringify(meta) });
+}
+
+/** A loaded checkpoint, before it is applied. */
+export interface LoadedCheckpoint {
+  readonly config: TrainConfig;
+  readonly progress: TrainProgress;
+  /** Puts the saved weights and optimizer state into `model`, `optimizer` (and `ema`). */
+  apply(model: Module, optimizer: Optimizer<BaseGroup>, ema: Module | null): void;
+}
+
+/** Reads a checkpoint written by {@link saveCheckpoint}, with clear errors for anything else. */
+export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
+  const { tensors, metadata } = await loadSafetensors(path);
+  const raw = metadata?.[META_KEY];
+  if (raw === undefined) throw new Error(`checkpoint '${path}': not a tsgrad training checkpoint (no '${META_KEY}' metadata); to start from plain weights, load them into the model instead`);
+  let meta: CheckpointMeta;
+  try {
+    meta = JSON.parse(raw) as CheckpointMeta;
+  } catch (e) {
+    throw new Error(`checkpoint '${path}': its '${META_KEY}' metadata is not valid JSON (${(e as Error).message})`);
+  }
+  if (meta.format !== 'tsgrad-train-checkpoint' || meta.version !== 1) throw new Error(`checkpoint '${path}': unsupported format ${meta.format} version ${meta.version}`);
+  const part = (prefix: string) => Object.fromEntries(Object.entries(tensors).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+  return {
+    config: meta.config,
+    progress: meta.progress,
+    apply(model, optimizer, ema) {
+      model.loadStateDict(part('model.'));
+      if (ema) {
+        const e = part('ema.');
+        if (Object.keys(e).length === 0) throw new Error(`checkpoint '${path}': the run uses an EMA but the checkpoint has none`);
+        ema.loadStateDict(e);
+      }
+      const state: Record<number, ParamState> = {};
+      for (const [k, v] of Object.entries(part('optim.'))) {
+        const dot = k.indexOf('.');
+        (state[Number(k.slice(0, dot))] ??= {})[k.slice(dot + 1)] = v;
+      }
+      for (const [i, sc] of Object.entries(meta.optimizer.scalars)) Object.assign((state[Number(i)] ??= {}), sc);
+      optimizer.loadStateDict({ state, paramGroups: meta.optimizer.paramGroups as (Record<string, unknown> & { params: number[] })[] });
+      optimizer.stepCount = meta.optimizer.stepCount;
+      // The loaded copies are the optimizer's own now; free ours.
+      for (const t of Object.values(tensors)) t.dispose();
+    },
+  };
+}

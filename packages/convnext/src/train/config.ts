@@ -1,0 +1,105 @@
+/** The training configuration: every knob of a run, with defaults for the built-in demo. */
+import type { ConvNeXtVariant } from '../model.js';
+
+/** Everything a training run needs to know; {@link defaultTrainConfig} fills the rest. */
+export interface TrainConfig {
+  /** ConvNeXt variant (default `atto`). */
+  readonly model: ConvNeXtVariant;
+  /** A custom architecture instead of the variant's (blocks and channels per stage), or null. */
+  readonly depths: readonly number[] | null;
+  readonly dims: readonly number[] | null;
+  /** Stem stride: 4 is official (224x224 inputs); 2 keeps resolution for 32x32 images (default 2). */
+  readonly stemStride: number;
+  /** Maximum stochastic depth rate (default 0). */
+  readonly dropPath: number;
+  /** Dataset: the built-in `shapes`, or `cifar10` read from `dataDir`. */
+  readonly dataset: 'shapes' | 'cifar10';
+  /** Folder of the dataset files (cifar10 only). */
+  readonly dataDir: string | null;
+  /** Examples in the built-in dataset's train and validation splits. */
+  readonly trainSize: number;
+  readonly valSize: number;
+  /** Image side of the built-in dataset (default 32). */
+  readonly imageSize: number;
+  readonly epochs: number;
+  readonly batchSize: number;
+  /** Peak learning rate after warmup. */
+  readonly lr: number;
+  /** Learning rate at the end of the cosine decay (official: 1e-6). */
+  readonly minLr: number;
+  /** Linear warmup length in epochs (may be fractional). */
+  readonly warmupEpochs: number;
+  /** AdamW decoupled weight decay on conv/linear weights (official: 0.05). */
+  readonly weightDecay: number;
+  readonly labelSmoothing: number;
+  /** Mixup and CutMix Beta parameters (0: off). */
+  readonly mixup: number;
+  readonly cutmix: number;
+  /** Random crop padding and horizontal flips. */
+  readonly cropPadding: number;
+  readonly flip: boolean;
+  /** Clip the gradient's global norm to this (null: no clipping). */
+  readonly clipGrad: number | null;
+  /** EMA decay of the weights (null: no EMA). */
+  readonly emaDecay: number | null;
+  readonly seed: number;
+  /** Backend: `auto` picks wasm when @tsgrad/wasm is installed, else js. */
+  readonly backend: 'auto' | 'js' | 'wasm' | 'webgpu';
+  /** Folder for the checkpoint, metrics and plot. */
+  readonly out: string;
+  /** Also save a checkpoint every this many steps (0: only at the end of each epoch). */
+  readonly saveEvery: number;
+}
+
+/** Defaults: ConvNeXt-atto (stem 2) on the built-in shapes dataset, a few minutes on a laptop CPU. */
+export const defaultTrainConfig: TrainConfig = {
+  model: 'atto',
+  depths: null,
+  dims: null,
+  stemStride: 2,
+  dropPath: 0,
+  dataset: 'shapes',
+  dataDir: null,
+  trainSize: 4096,
+  valSize: 512,
+  imageSize: 32,
+  epochs: 3,
+  batchSize: 64,
+  lr: 2e-3,
+  minLr: 1e-6,
+  warmupEpochs: 0.5,
+  weightDecay: 0.05,
+  labelSmoothing: 0.1,
+  mixup: 0,
+  cutmix: 0,
+  cropPadding: 2,
+  flip: true,
+  clipGrad: null,
+  emaDecay: null,
+  seed: 0,
+  backend: 'auto',
+  out: 'runs/convnext',
+  saveEvery: 0,
+};
+
+/** Checks a configuration, naming the first bad field. */
+export function checkConfig(c: TrainConfig): TrainConfig {
+  const positiveInt = ['epochs', 'batchSize', 'trainSize', 'valSize', 'imageSize', 'stemStride'] as const;
+  for (const k of positiveInt) if (!Number.isInteger(c[k]) || c[k] <= 0) throw new RangeError(`config: ${k} must be a positive integer, got ${c[k]}`);
+  if (!Number.isInteger(c.saveEvery) || c.saveEvery < 0) throw new RangeError(`config: saveEvery must be a non-negative integer, got ${c.saveEvery}`);
+  for (const k of ['lr', 'minLr', 'warmupEpochs', 'weightDecay', 'mixup', 'cutmix', 'cropPadding'] as const) {
+    if (!(c[k] >= 0) || !Number.isFinite(c[k])) throw new RangeError(`config: ${k} must be a non-negative number, got ${c[k]}`);
+  }
+  if (!(c.lr > 0)) throw new RangeError(`config: lr must be positive, got ${c.lr}`);
+  if (!(c.labelSmoothing >= 0 && c.labelSmoothing < 1)) throw new RangeError(`config: labelSmoothing must be in [0, 1), got ${c.labelSmoothing}`);
+  if (!(c.dropPath >= 0 && c.dropPath < 1)) throw new RangeError(`config: dropPath must be in [0, 1), got ${c.dropPath}`);
+  if (c.clipGrad !== null && !(c.clipGrad > 0)) throw new RangeError(`config: clipGrad must be positive, got ${c.clipGrad}`);
+  if (c.emaDecay !== null && !(c.emaDecay > 0 && c.emaDecay < 1)) throw new RangeError(`config: emaDecay must be in (0, 1), got ${c.emaDecay}`);
+  for (const k of ['depths', 'dims'] as const) {
+    const v = c[k];
+    if (v !== null && (v.length !== 4 || v.some((n) => !Number.isInteger(n) || n <= 0))) throw new RangeError(`config: ${k} must be 4 positive integers, got [${v.join(', ')}]`);
+  }
+  if (c.dataset === 'cifar10' && !c.dataDir) throw new Error('config: dataset cifar10 needs dataDir (the extracted cifar-10-batches-bin folder)');
+  if (c.dataset !== 'shapes' && c.dataset !== 'cifar10') throw new RangeError(`config: unknown dataset '${String(c.dataset)}' (have shapes, cifar10)`);
+  return c;
+}

@@ -131,6 +131,8 @@ export interface BackendMemory {
   readonly buffers: number;
   /** Bytes in those buffers. */
   readonly bytes: number;
+  /** The most bytes held at once since the backend started or since `resetPeak` (if tracked). */
+  readonly peakBytes?: number;
 }
 
 /**
@@ -154,6 +156,8 @@ export interface Backend extends FusedKernels {
   free(buffer: BufferHandle): void;
   /** What this backend holds now. */
   memory(): BackendMemory;
+  /** Starts a new peak measurement at the current bytes (backends that track `peakBytes`). */
+  resetPeak?(): void;
 
   /** `out[i] = op(x[i])`. */
   unary(op: UnaryOp, x: View): BufferHandle;

@@ -26,7 +26,7 @@ export { registerBackend, setBackend, getBackend, initBackend, listBackends } fr
 export { backward, gradients, grad, valueAndGrad, vjp, noGrad, isGradEnabled, customOp, type BackwardOptions, type TensorFn, type GradNode, type VjpFn } from './autograd.js';
 
 // Memory
-export { tidy, keep, dispose, memory, type MemoryInfo, type BackendMemoryInfo } from './memory.js';
+export { tidy, keep, dispose, memory, resetPeakMemory, type MemoryInfo, type BackendMemoryInfo } from './memory.js';
 
 // Randomness and debugging
 export { Generator, manualSeed, defaultGenerator, philox4x32 } from './rng.js';

@@ -104,6 +104,11 @@ export function dispose(value: unknown): void {
   for (const t of found) t.dispose();
 }
 
+/** Starts a new peak-memory measurement on every initialised backend that tracks peaks. */
+export function resetPeakMemory(): void {
+  for (const b of initialisedBackends()) b.resetPeak?.();
+}
+
 /** Memory held by one backend. */
 export interface BackendMemoryInfo {
   /** Live tensor handles on this backend (views count separately from their storage). */
@@ -112,6 +117,8 @@ export interface BackendMemoryInfo {
   readonly buffers: number;
   /** Bytes in those buffers. */
   readonly bytes: number;
+  /** Most bytes held at once since the last {@link resetPeakMemory} (when the backend tracks it). */
+  readonly peakBytes?: number;
 }
 
 /** Memory report: totals and one entry per initialised backend. */
@@ -130,7 +137,7 @@ export function memory(): MemoryInfo {
   let bytes = 0;
   for (const b of initialisedBackends()) {
     const m = b.memory();
-    backends[b.name] = { tensors: liveByBackend.get(b.name) ?? 0, buffers: m.buffers, bytes: m.bytes };
+    backends[b.name] = { tensors: liveByBackend.get(b.name) ?? 0, buffers: m.buffers, bytes: m.bytes, ...(m.peakBytes !== undefined ? { peakBytes: m.peakBytes } : {}) };
     bytes += m.bytes;
   }
   return { tensors: liveTensors, bytes, backends };

@@ -128,3 +128,20 @@ describe('memory', () => {
     t.dispose();
   });
 });
+
+describe('peak memory', () => {
+  it('tracks the most bytes held at once since resetPeakMemory()', () => {
+    T.resetPeakMemory();
+    const base = live().bytes;
+    T.tidy(() => {
+      T.zeros([1000]); // 4,000 bytes
+      T.zeros([500]); // 2,000 more
+      return undefined;
+    });
+    const m = live();
+    expect(m.bytes).toBe(base);
+    expect(m.peakBytes).toBe(base + 6000);
+    T.resetPeakMemory();
+    expect(live().peakBytes).toBe(base);
+  });
+});

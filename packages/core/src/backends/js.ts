@@ -102,11 +102,13 @@ export class JsBackend implements Backend {
   readonly canReadSync = true;
   private live = new Set<JsBuffer>();
   private liveBytes = 0;
+  private peak = 0;
 
   private wrap(data: TypedArray): BufferHandle {
     const b: JsBuffer = { data };
     this.live.add(b);
     this.liveBytes += data.byteLength;
+    if (this.liveBytes > this.peak) this.peak = this.liveBytes;
     return b;
   }
 
@@ -135,7 +137,11 @@ export class JsBackend implements Backend {
   }
 
   memory(): BackendMemory {
-    return { buffers: this.live.size, bytes: this.liveBytes };
+    return { buffers: this.live.size, bytes: this.liveBytes, peakBytes: this.peak };
+  }
+
+  resetPeak(): void {
+    this.peak = this.liveBytes;
   }
 
   /** Reads a view element by element, in row-major order, into a fresh array of its dtype. */

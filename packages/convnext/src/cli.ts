@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The `tsgrad-convnext` command line: trains ConvNeXt with a progress bar, per-epoch
  * validation, an atomic checkpoint, metrics and a plot; `--resume` continues a run where it
@@ -5,6 +6,8 @@
  *
  *   tsgrad-convnext train [--model atto] [--epochs 3] [--batch-size 64] [--lr 2e-3] ...
  */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { defaultTrainConfig, type TrainConfig } from './train/config.js';
 import { runFiles, train } from './train/engine.js';
@@ -189,7 +192,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-// Run when executed directly (node/tsx packages/convnext/src/cli.ts ...).
-if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+// Run when executed directly (the bin, or node/tsx packages/convnext/src/cli.ts ...), not when imported.
+if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) {
   process.exitCode = await main(process.argv.slice(2));
 }

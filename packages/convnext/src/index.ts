@@ -1,0 +1,46 @@
+/**
+ * @tsgrad/convnext: ConvNeXt in every variant (atto to xlarge) with the official parameter
+ * names and initialisation, backbone features, ConvNeXt's optimizer parameter groups,
+ * checkpoint import (`.pth` via our own zip reader and restricted unpickler, timm key names),
+ * datasets and augmentation, and the training engine behind the `tsgrad-convnext` CLI.
+ *
+ * @packageDocumentation
+ */
+export {
+  ConvNeXt,
+  Block,
+  CONVNEXT_VARIANTS,
+  convnext,
+  convnextAtto,
+  convnextFemto,
+  convnextPico,
+  convnextNano,
+  convnextTiny,
+  convnextSmall,
+  convnextBase,
+  convnextLarge,
+  convnextXlarge,
+  convnextParameterCount,
+  type ConvNeXtArch,
+  type ConvNeXtVariant,
+  type ConvNeXtOptions,
+  type ConvNeXtVariantOptions,
+  type BlockOptions,
+  type ParameterCountOptions,
+} from './model.js';
+export { convnextLayerId, convnextParamGroups, type ConvNeXtParamGroupsOptions } from './optim.js';
+// Checkpoints: .pth reading and official/timm key mapping.
+export * from './checkpoint/index.js';
+// Data: the built-in shapes dataset, CIFAR-10, augmentation and the loader.
+export { type Example, type ImageDataset } from './data/dataset.js';
+export { ShapesDataset, SHAPE_CLASSES, type ShapesOptions } from './data/shapes.js';
+export { Cifar10Dataset, CIFAR10_CLASSES } from './data/cifar.js';
+export { augmentImage, mixBatch, type ImageAugment, type MixAugment } from './data/augment.js';
+export { DataLoader, type LoaderOptions, type LoadedBatch } from './data/loader.js';
+// Training: the engine, its config and checkpoints, and the command line.
+export { defaultTrainConfig, checkConfig, type TrainConfig } from './train/config.js';
+export { train, chooseBackend, runFiles, plotRun, type TrainHooks, type TrainResult } from './train/engine.js';
+export { saveCheckpoint, loadCheckpoint, type TrainProgress, type LoadedCheckpoint } from './train/checkpoint.js';
+export { chartsSvg, smooth, type Chart, type Series } from './train/plot.js';
+export { ProgressBar, type ProgressStream } from './train/progress.js';
+export { main, parseTrainArgs } from './cli.js';

@@ -1,0 +1,89 @@
+/**
+ * @tsgrad/nn: neural-network building blocks on @tsgrad/core, shaped like `torch.nn` and
+ * `torch.optim`: {@link Module} with parameters, buffers, state dicts and train/eval mode;
+ * layers with PyTorch's parameter names and default initialisation; initialisers; losses;
+ * SGD, Adam and AdamW with parameter groups; learning-rate schedules; gradient clipping; an
+ * EMA of model weights; safetensors reading and writing.
+ *
+ * @packageDocumentation
+ */
+export { Module, Sequential, ModuleList, type StateDict, type LoadStateDictOptions, type LoadStateDictResult } from './module.js';
+export {
+  Linear,
+  Conv2d,
+  LayerNorm,
+  LayerNorm2d,
+  BatchNorm2d,
+  GroupNorm,
+  GELU,
+  ReLU,
+  Identity,
+  Flatten,
+  Dropout,
+  DropPath,
+  dropPath,
+  AvgPool2d,
+  MaxPool2d,
+  AdaptiveAvgPool2d,
+  type LayerInitOptions,
+  type LinearOptions,
+  type Conv2dLayerOptions,
+  type LayerNormOptions,
+  type BatchNormOptions,
+  type GroupNormOptions,
+  type DropoutLayerOptions,
+  type DropPathOptions,
+  type PoolLayerOptions,
+} from './layers.js';
+export * as init from './init.js';
+export {
+  calculateFanInAndFanOut,
+  calculateGain,
+  constant_,
+  zeros_,
+  ones_,
+  uniform_,
+  normal_,
+  truncNormal_,
+  kaimingUniform_,
+  kaimingNormal_,
+  xavierUniform_,
+  xavierNormal_,
+  type InitOptions,
+  type TruncNormalOptions,
+  type KaimingOptions,
+  type FanMode,
+  type Nonlinearity,
+} from './init.js';
+export { crossEntropy, mseLoss, CrossEntropyLoss, MSELoss, type Reduction, type MseLossOptions } from './losses.js';
+export {
+  Optimizer,
+  SGD,
+  Adam,
+  AdamW,
+  type BaseGroup,
+  type ParamGroup,
+  type ParamGroupSpec,
+  type ParamState,
+  type OptimizerStateDict,
+  type SGDGroup,
+  type SGDOptions,
+  type AdamGroup,
+  type AdamOptions,
+} from './optim.js';
+export {
+  cosineSchedule,
+  stepSchedule,
+  constantSchedule,
+  scheduleValues,
+  LRScheduler,
+  type Schedule,
+  type CosineScheduleOptions,
+  type StepScheduleOptions,
+  type LRSchedulerOptions,
+} from './schedule.js';
+export { clipGradNorm_ } from './clip.js';
+export { ModelEma, type ModelEmaOptions } from './ema.js';
+export { parameterGroups, type ParameterGroupsOptions, type NamedParamGroup } from './groups.js';
+// safetensors I/O (our own reader and writer; atomic saves).
+export * from './io/safetensors.js';

@@ -1,0 +1,556 @@
+/**
+ * Layers with PyTorch's names, parameter names, shapes and default initialisation.
+ */
+import {
+  adaptiveAvgPool2d,
+  avgPool2d,
+  conv2d,
+  defaultGenerator,
+  dropout,
+  gelu,
+  layerNorm,
+  maxPool2d,
+  noGrad,
+  normalize,
+  ones,
+  rand,
+  relu,
+  variance,
+  zeros,
+  type Generator,
+  type IntPair,
+  type Tensor,
+} from '@tsgrad/core';
+import { kaimingUniform_, uniform_, calculateFanInAndFanOut } from './init.js';
+import { Module } from './module.js';
+
+/** Options for layers that create random parameters. */
+export interface LayerInitOptions {
+  /** Generator for the default initialisation (default: core's default generator). */
+  readonly generator?: Generator;
+}
+
+function fmt(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+function positiveInt(v: number, what: string, layer: string): void {
+  if (!Number.isInteger(v) || v < 1) throw new RangeError(`${layer}: ${what} must be a positive integer, got ${v}`);
+}
+
+/** PyTorch's default for Linear and Conv: kaiming_uniform(a=sqrt(5)) weight, U(-1/sqrt(fanIn), 1/sqrt(fanIn)) bias. */
+function resetLinearLike(weight: Tensor, bias: Tensor | null, generator: Generator): void {
+  kaimingUniform_(weight, { a: Math.sqrt(5), generator });
+  if (bias) {
+    const [fanIn] = calculateFanInAndFanOut(weight);
+    const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+    uniform_(bias, -bound, bound, { generator });
+  }
+}
+
+/** Options of {@link Linear}. */
+export interface LinearOptions extends LayerInitOptions {
+  /** Add a learnable bias (default true). */
+  readonly bias?: boolean;
+}
+
+/** `y = x W^T + b` over the last dimension: weight `[out, in]`, bias `[out]`. */
+export class Linear extends Module {
+  /** Weight `[outFeatures, inFeatures]`. */
+  declare readonly weight: Tensor;
+  /** Bias `[outFeatures]`, or null. */
+  declare readonly bias: Tensor | null;
+
+  /** PyTorch's default init: kaiming_uniform(a=√5) weight, uniform(±1/√in) bias. */
+  constructor(
+    /** Size of the last input dimension. */
+    readonly inFeatures: number,
+    /** Size of the last output dimension. */
+    readonly outFeatures: number,
+    opts: LinearOptions = {},
+  ) {
+    super();
+    positiveInt(inFeatures, 'inFeatures', 'Linear');
+    positiveInt(outFeatures, 'outFeatures', 'Linear');
+    this.registerParameter('weight', zeros([outFeatures, inFeatures]));
+    this.registerParameter('bias', (opts.bias ?? true) ? zeros([outFeatures]) : null);
+    resetLinearLike(this.weight, this.bias, opts.generator ?? defaultGenerator);
+  }
+
+  override forward(x: Tensor): Tensor {
+    if (x.ndim < 1 || x.shape[x.ndim - 1] !== this.inFeatures) {
+      throw new RangeError(`Linear: expected input [..., ${this.inFeatures}], got ${fmt(x.shape)}`);
+    }
+    const lead = x.shape.slice(0, -1);
+    const x2 = x.ndim === 2 ? x : x.reshape([-1, this.inFeatures]);
+    let y = x2.matmul(this.weight.T);
+    if (this.bias) y = y.add(this.bias);
+    return x.ndim === 2 ? y : y.reshape([...lead, this.outFeatures]);
+  }
+
+  override extraRepr(): string {
+    return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, bias=${this.bias !== null}`;
+  }
+}
+
+/** Options of {@link Conv2d} (PyTorch's names and defaults). */
+export interface Conv2dLayerOptions extends LayerInitOptions {
+  /** Step of the window (default 1). */
+  readonly stride?: IntPair;
+  /** Zero padding on each side (default 0). */
+  readonly padding?: IntPair;
+  /** Spacing of kernel taps (default 1). */
+  readonly dilation?: IntPair;
+  /** Channel groups (default 1; `groups = inChannels` is depthwise). */
+  readonly groups?: number;
+  /** Add a learnable bias (default true). */
+  readonly bias?: boolean;
+}
+
+function pairOf(v: IntPair): [number, number] {
+  return typeof v === 'number' ? [v, v] : [v[0], v[1]];
+}
+
+/** 2-D convolution over NCHW input: weight `[out, in/groups, kH, kW]`, bias `[out]`. */
+export class Conv2d extends Module {
+  /** Weight `[outChannels, inChannels/groups, kH, kW]`. */
+  declare readonly weight: Tensor;
+  /** Bias `[outChannels]`, or null. */
+  declare readonly bias: Tensor | null;
+  /** Kernel height and width. */
+  readonly kernelSize: [number, number];
+  /** Stride. */
+  readonly stride: [number, number];
+  /** Padding. */
+  readonly padding: [number, number];
+  /** Dilation. */
+  readonly dilation: [number, number];
+  /** Groups. */
+  readonly groups: number;
+
+  /** PyTorch's default init: kaiming_uniform(a=√5) weight, uniform(±1/√fanIn) bias. */
+  constructor(
+    /** Input channels. */
+    readonly inChannels: number,
+    /** Output channels. */
+    readonly outChannels: number,
+    kernelSize: IntPair,
+    opts: Conv2dLayerOptions = {},
+  ) {
+    super();
+    this.kernelSize = pairOf(kernelSize);
+    this.stride = pairOf(opts.stride ?? 1);
+    this.padding = pairOf(opts.padding ?? 0);
+    this.dilation = pairOf(opts.dilation ?? 1);
+    this.groups = opts.groups ?? 1;
+    positiveInt(inChannels, 'inChannels', 'Conv2d');
+    positiveInt(outChannels, 'outChannels', 'Conv2d');
+    positiveInt(this.groups, 'groups', 'Conv2d');
+    for (const k of this.kernelSize) positiveInt(k, 'kernelSize', 'Conv2d');
+    if (inChannels % this.groups || outChannels % this.groups) {
+      throw new RangeError(`Conv2d: inChannels ${inChannels} and outChannels ${outChannels} must both divide by groups ${this.groups}`);
+    }
+    this.registerParameter('weight', zeros([outChannels, inChannels / this.groups, ...this.kernelSize]));
+    this.registerParameter('bias', (opts.bias ?? true) ? zeros([outChannels]) : null);
+    resetLinearLike(this.weight, this.bias, opts.generator ?? defaultGenerator);
+  }
+
+  override forward(x: Tensor): Tensor {
+    if (x.ndim !== 4 || x.shape[1] !== this.inChannels) {
+      throw new RangeError(`Conv2d: expected input [N, ${this.inChannels}, H, W], got ${fmt(x.shape)}`);
+    }
+    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+  }
+
+  override extraRepr(): string {
+    return `${this.inChannels}, ${this.outChannels}, kernelSize=${fmt(this.kernelSize)}, stride=${fmt(this.stride)}, padding=${fmt(this.padding)}, groups=${this.groups}`;
+  }
+}
+
+/** Options of the LayerNorm layers. */
+export interface LayerNormOptions {
+  /** Added to the variance (default 1e-5, as PyTorch; ConvNeXt uses 1e-6). */
+  readonly eps?: number;
+  /** Learnable `weight` (init 1) and `bias` (init 0) (default true). */
+  readonly elementwiseAffine?: boolean;
+}
+
+/** Layer normalization over the trailing dims `normalizedShape` (channels-last). */
+export class LayerNorm extends Module {
+  /** Scale of shape `normalizedShape`, or null. */
+  declare readonly weight: Tensor | null;
+  /** Shift of shape `normalizedShape`, or null. */
+  declare readonly bias: Tensor | null;
+  /** The trailing dims normalized over. */
+  readonly normalizedShape: number[];
+  /** Added to the variance. */
+  readonly eps: number;
+
+  /** Weight 1, bias 0. */
+  constructor(normalizedShape: number | readonly number[], opts: LayerNormOptions = {}) {
+    super();
+    this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+    this.eps = opts.eps ?? 1e-5;
+    const affine = opts.elementwiseAffine ?? true;
+    this.registerParameter('weight', affine ? ones(this.normalizedShape) : null);
+    this.registerParameter('bias', affine ? zeros(this.normalizedShape) : null);
+  }
+
+  override forward(x: Tensor): Tensor {
+    return layerNorm(x, this.normalizedShape, this.weight, this.bias, this.eps);
+  }
+
+  override extraRepr(): string {
+    return `${fmt(this.normalizedShape)}, eps=${this.eps}`;
+  }
+}
+
+/**
+ * Channels-first layer normalization for NCHW input: at every (n, h, w), statistics over
+ * the C channels only (not over C, H, W; not GroupNorm(1, C)), then a per-channel affine.
+ * ConvNeXt's `LayerNorm(..., data_format="channels_first")`, timm's `LayerNorm2d`.
+ */
+export class LayerNorm2d extends Module {
+  /** Scale `[C]`, or null. */
+  declare readonly weight: Tensor | null;
+  /** Shift `[C]`, or null. */
+  declare readonly bias: Tensor | null;
+  /** Added to the variance. */
+  readonly eps: number;
+
+  /** Weight 1, bias 0. */
+  constructor(
+    /** Channels. */
+    readonly numChannels: number,
+    opts: LayerNormOptions = {},
+  ) {
+    super();
+    positiveInt(numChannels, 'numChannels', 'LayerNorm2d');
+    this.eps = opts.eps ?? 1e-5;
+    const affine = opts.elementwiseAffine ?? true;
+    this.registerParameter('weight', affine ? ones([numChannels]) : null);
+    this.registerParameter('bias', affine ? zeros([numChannels]) : null);
+  }
+
+  override forward(x: Tensor): Tensor {
+    if (x.ndim < 2 || x.shape[1] !== this.numChannels) {
+      throw new RangeError(`LayerNorm2d: expected input [N, ${this.numChannels}, ...], got ${fmt(x.shape)}`);
+    }
+    const bshape = [this.numChannels, ...x.shape.slice(2).map(() => 1)];
+    let y = normalize(x, 1, this.eps);
+    if (this.weight) y = y.mul(this.weight.reshape(bshape));
+    if (this.bias) y = y.add(this.bias.reshape(bshape));
+    return y;
+  }
+
+  override extraRepr(): string {
+    return `${this.numChannels}, eps=${this.eps}`;
+  }
+}
+
+/** Options of {@link BatchNorm2d} (PyTorch's names and defaults). */
+export interface BatchNormOptions {
+  /** Added to the variance (default 1e-5). */
+  readonly eps?: number;
+  /** Weight of the new batch in the running statistics (default 0.1); null: cumulative average. */
+  readonly momentum?: number | null;
+  /** Learnable `weight` and `bias` (default true). */
+  readonly affine?: boolean;
+  /** Keep running statistics for evaluation (default true). */
+  readonly trackRunningStats?: boolean;
+}
+
+/**
+ * Batch normalization over NCHW input: in training, normalizes with the batch's mean and
+ * biased variance over (N, H, W) and updates `running_mean` / `running_var` (with the
+ * unbiased variance) and `num_batches_tracked`; in evaluation, uses the running statistics.
+ */
+export class BatchNorm2d extends Module {
+  /** Scale `[C]`, or null. */
+  declare readonly weight: Tensor | null;
+  /** Shift `[C]`, or null. */
+  declare readonly bias: Tensor | null;
+  /** Running mean `[C]` (buffer), or null. */
+  declare readonly running_mean: Tensor | null;
+  /** Running variance `[C]` (buffer), or null. */
+  declare readonly running_var: Tensor | null;
+  /** Batches seen in training (int32 scalar buffer), or null. */
+  declare readonly num_batches_tracked: Tensor | null;
+  /** Added to the variance. */
+  readonly eps: number;
+  /** Running-statistics momentum (null: cumulative average). */
+  readonly momentum: number | null;
+
+  /** Weight 1, bias 0, running mean 0, running var 1. */
+  constructor(
+    /** Channels. */
+    readonly numFeatures: number,
+    opts: BatchNormOptions = {},
+  ) {
+    super();
+    positiveInt(numFeatures, 'numFeatures', 'BatchNorm2d');
+    this.eps = opts.eps ?? 1e-5;
+    this.momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
+    const affine = opts.affine ?? true;
+    const track = opts.trackRunningStats ?? true;
+    this.registerParameter('weight', affine ? ones([numFeatures]) : null);
+    this.registerParameter('bias', affine ? zeros([numFeatures]) : null);
+    this.registerBuffer('running_mean', track ? zeros([numFeatures]) : null);
+    this.registerBuffer('running_var', track ? ones([numFeatures]) : null);
+    this.registerBuffer('num_batches_tracked', track ? zeros([], { dtype: 'int32' }) : null);
+  }
+
+  override forward(x: Tensor): Tensor {
+    const c = this.numFeatures;
+    if (x.ndim !== 4 || x.shape[1] !== c) throw new RangeError(`BatchNorm2d: expected input [N, ${c}, H, W], got ${fmt(x.shape)}`);
+    const useBatch = this.training || !this.running_mean;
+    let mean: Tensor;
+    let varc: Tensor;
+    if (useBatch) {
+      const count = x.size / c;
+      if (this.training && count <= 1) throw new RangeError(`BatchNorm2d: expected more than 1 value per channel when training, got input ${fmt(x.shape)}`);
+      mean = x.mean([0, 2, 3]);
+      varc = variance(x, [0, 2, 3], { correction: 0 });
+      if (this.training && this.running_mean && this.running_var && this.num_batches_tracked) {
+        const rm = this.running_mean;
+        const rv = this.running_var;
+        const nbt = this.num_batches_tracked;
+        noGrad(() => {
+          const n = nbt.add(1);
+          nbt.assign(n);
+          n.dispose();
+          const m = this.momentum ?? 1 / nbt.item();
+          const newMean = rm.mul(1 - m).add(mean.detach().mul(m));
+          const newVar = rv.mul(1 - m).add(varc.detach().mul((m * count) / (count - 1)));
+          rm.assign(newMean);
+          rv.assign(newVar);
+          newMean.dispose();
+          newVar.dispose();
+        });
+      }
+    } else {
+      mean = this.running_mean!;
+      varc = this.running_var!;
+    }
+    const shape = [1, c, 1, 1];
+    let y = x.sub(mean.reshape(shape)).mul(varc.add(this.eps).rsqrt().reshape(shape));
+    if (this.weight) y = y.mul(this.weight.reshape(shape));
+    if (this.bias) y = y.add(this.bias.reshape(shape));
+    return y;
+  }
+
+  override extraRepr(): string {
+    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}`;
+  }
+}
+
+/** Options of {@link GroupNorm}. */
+export interface GroupNormOptions {
+  /** Added to the variance (default 1e-5). */
+  readonly eps?: number;
+  /** Learnable per-channel `weight` and `bias` (default true). */
+  readonly affine?: boolean;
+}
+
+/** Group normalization over `[N, C, ...]`: statistics per sample over each group of C/G channels and all positions. */
+export class GroupNorm extends Module {
+  /** Scale `[C]`, or null. */
+  declare readonly weight: Tensor | null;
+  /** Shift `[C]`, or null. */
+  declare readonly bias: Tensor | null;
+  /** Added to the variance. */
+  readonly eps: number;
+
+  /** Weight 1, bias 0. */
+  constructor(
+    /** Groups (must divide the channels). */
+    readonly numGroups: number,
+    /** Channels. */
+    readonly numChannels: number,
+    opts: GroupNormOptions = {},
+  ) {
+    super();
+    positiveInt(numGroups, 'numGroups', 'GroupNorm');
+    positiveInt(numChannels, 'numChannels', 'GroupNorm');
+    if (numChannels % numGroups) throw new RangeError(`GroupNorm: numChannels ${numChannels} must divide by numGroups ${numGroups}`);
+    this.eps = opts.eps ?? 1e-5;
+    const affine = opts.affine ?? true;
+    this.registerParameter('weight', affine ? ones([numChannels]) : null);
+    this.registerParameter('bias', affine ? zeros([numChannels]) : null);
+  }
+
+  override forward(x: Tensor): Tensor {
+    if (x.ndim < 2 || x.shape[1] !== this.numChannels) throw new RangeError(`GroupNorm: expected input [N, ${this.numChannels}, ...], got ${fmt(x.shape)}`);
+    const n = x.shape[0]!;
+    let y = normalize(x.reshape([n, this.numGroups, -1]), 2, this.eps).reshape(x.shape);
+    const bshape = [this.numChannels, ...x.shape.slice(2).map(() => 1)];
+    if (this.weight) y = y.mul(this.weight.reshape(bshape));
+    if (this.bias) y = y.add(this.bias.reshape(bshape));
+    return y;
+  }
+
+  override extraRepr(): string {
+    return `${this.numGroups}, ${this.numChannels}, eps=${this.eps}`;
+  }
+}
+
+/** GELU activation, exact erf form by default (`approximate: 'tanh'` for the approximation). */
+export class GELU extends Module {
+  /** `'none'` (exact) or `'tanh'`. */
+  constructor(readonly approximate: 'none' | 'tanh' = 'none') {
+    super();
+  }
+  override forward(x: Tensor): Tensor {
+    return gelu(x, this.approximate);
+  }
+}
+
+/** `max(x, 0)`. */
+export class ReLU extends Module {
+  override forward(x: Tensor): Tensor {
+    return relu(x);
+  }
+}
+
+/** Returns its input. */
+export class Identity extends Module {
+  override forward(x: Tensor): Tensor {
+    return x;
+  }
+}
+
+/** Flattens dims `startDim..endDim` (default 1..-1, keeping the batch dim). */
+export class Flatten extends Module {
+  /** The range of dims to merge. */
+  constructor(
+    readonly startDim = 1,
+    readonly endDim = -1,
+  ) {
+    super();
+  }
+  override forward(x: Tensor): Tensor {
+    return x.flatten(this.startDim, this.endDim);
+  }
+}
+
+/** Options of {@link Dropout} and {@link DropPath}. */
+export interface DropoutLayerOptions {
+  /** Generator for the masks (default: core's default generator). */
+  readonly generator?: Generator;
+}
+
+/** In training, zeroes each element with probability `p` and scales the rest by `1/(1-p)`; identity in eval. */
+export class Dropout extends Module {
+  private readonly generator: Generator | undefined;
+  /** Drop probability in [0, 1]. */
+  constructor(
+    readonly p = 0.5,
+    opts: DropoutLayerOptions = {},
+  ) {
+    super();
+    if (!(p >= 0 && p <= 1)) throw new RangeError(`Dropout: p must be in [0, 1], got ${p}`);
+    this.generator = opts.generator;
+  }
+  override forward(x: Tensor): Tensor {
+    return dropout(x, this.p, { training: this.training, ...(this.generator ? { generator: this.generator } : {}) });
+  }
+  override extraRepr(): string {
+    return `p=${this.p}`;
+  }
+}
+
+/** Options of {@link dropPath}. */
+export interface DropPathOptions extends DropoutLayerOptions {
+  /** Apply it (default true); false returns the input. */
+  readonly training?: boolean;
+  /** Divide kept samples by the keep probability (default true). */
+  readonly scaleByKeep?: boolean;
+}
+
+/**
+ * Stochastic depth on a residual branch: each sample's whole branch is kept with
+ * probability `1 - p` (one Bernoulli draw per sample, from the generator) and, when kept,
+ * divided by `1 - p`. Identity when not training or `p = 0`.
+ */
+export function dropPath(x: Tensor, p: number, opts: DropPathOptions = {}): Tensor {
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`dropPath: p must be in [0, 1], got ${p}`);
+  if (opts.training === false || p === 0) return x;
+  const keepProb = 1 - p;
+  const shape = [x.shape[0]!, ...x.shape.slice(1).map(() => 1)];
+  const u = rand(shape, { dtype: x.dtype, backend: x.backend, generator: opts.generator ?? defaultGenerator });
+  let mask = u.lt(keepProb).cast(x.dtype);
+  if (keepProb > 0 && (opts.scaleByKeep ?? true)) mask = mask.div(keepProb);
+  return x.mul(mask);
+}
+
+/** Stochastic depth as a layer (see {@link dropPath}); identity in eval mode. */
+export class DropPath extends Module {
+  private readonly generator: Generator | undefined;
+  /** Divide kept samples by the keep probability. */
+  readonly scaleByKeep: boolean;
+  /** Drop probability `p` of a sample's branch. */
+  constructor(
+    readonly p = 0,
+    opts: DropoutLayerOptions & { readonly scaleByKeep?: boolean } = {},
+  ) {
+    super();
+    if (!(p >= 0 && p <= 1)) throw new RangeError(`DropPath: p must be in [0, 1], got ${p}`);
+    this.generator = opts.generator;
+    this.scaleByKeep = opts.scaleByKeep ?? true;
+  }
+  override forward(x: Tensor): Tensor {
+    return dropPath(x, this.p, { training: this.training, scaleByKeep: this.scaleByKeep, ...(this.generator ? { generator: this.generator } : {}) });
+  }
+  override extraRepr(): string {
+    return `p=${this.p}`;
+  }
+}
+
+/** Options of the pooling layers (PyTorch's names and defaults). */
+export interface PoolLayerOptions {
+  /** Step of the window (default: the kernel size). */
+  readonly stride?: IntPair;
+  /** Padding on each side (default 0). */
+  readonly padding?: IntPair;
+  /** Average pooling: count padding in the divisor (default true). */
+  readonly countIncludePad?: boolean;
+}
+
+/** Average pooling over NCHW input. */
+export class AvgPool2d extends Module {
+  /** Window size and options. */
+  constructor(
+    readonly kernelSize: IntPair,
+    readonly opts: PoolLayerOptions = {},
+  ) {
+    super();
+  }
+  override forward(x: Tensor): Tensor {
+    return avgPool2d(x, this.kernelSize, this.opts);
+  }
+}
+
+/** Max pooling over NCHW input. */
+export class MaxPool2d extends Module {
+  /** Window size and options. */
+  constructor(
+    readonly kernelSize: IntPair,
+    readonly opts: Omit<PoolLayerOptions, 'countIncludePad'> = {},
+  ) {
+    super();
+  }
+  override forward(x: Tensor): Tensor {
+    return maxPool2d(x, this.kernelSize, this.opts);
+  }
+}
+
+/** Adaptive average pooling of NCHW input to `outputSize`. */
+export class AdaptiveAvgPool2d extends Module {
+  /** Target `[OH, OW]` (one number for both). */
+  constructor(readonly outputSize: IntPair) {
+    super();
+  }
+  override forward(x: Tensor): Tensor {
+    return adaptiveAvgPool2d(x, this.outputSize);
+  }
+}

@@ -101,4 +101,4 @@ export function broadcastPartner(shape: readonly number[], drop: number, ones: r
 }
 
 /** fast-check settings shared by the gradient properties: few, small cases (finite differences are slow). */
-export const PROPERTY_RUNS = { numRuns: 20 };
+export const PROPERTY_RUNS = { numRuns: 50 };

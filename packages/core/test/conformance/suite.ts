@@ -147,12 +147,22 @@ export function describeConformance(label: string, opts: ConformanceOptions): vo
     const seen = new Set<string>();
     let target: Backend;
     let reference: Backend;
+    let initError: unknown = null;
     beforeAll(async () => {
-      target = recordingBackend(await opts.backend(), seen);
-      reference = await T.initBackend('js');
+      // A failure here must fail the tests, not skip them: keep it and rethrow in each.
+      try {
+        target = recordingBackend(await opts.backend(), seen);
+        reference = await T.initBackend('js');
+      } catch (e) {
+        initError = e;
+      }
+    });
+    it('the backend initialises', () => {
+      if (initError) throw initError;
     });
     for (const c of OP_CASES) {
       it(c.name, async () => {
+        if (initError) throw initError;
         await fc.assert(
           fc.asyncProperty(c.draw, fc.integer({ min: 0, max: 1e6 }), (d, seed) => compareCase(d.inputs, d.f, seed, target, reference, o, c.differentiable ?? true)),
           { numRuns: o.numRuns },

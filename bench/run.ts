@@ -10,9 +10,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { Bench } from 'tinybench';
 import { coreSuite } from './suites/core.js';
+import { webgpuSuite } from './suites/webgpu.js';
 import type { Case, Suite } from './suites/types.js';
 
-const suites: Record<string, () => Promise<Suite>> = { core: coreSuite };
+const suites: Record<string, () => Promise<Suite>> = { core: coreSuite, webgpu: webgpuSuite };
+suites['wasm'] = async () => (await import('./suites/wasm.js')).wasmSuite();
+suites['convnext'] = async () => (await import('./suites/convnext.js')).convnextSuite();
 
 interface Row {
   readonly case: string;
@@ -22,11 +25,13 @@ interface Row {
   readonly anchorMs: number;
   /** anchor time / our time: above 1 means we are faster. */
   readonly speedup: number;
+  readonly note: string;
 }
 
 async function timeCase(c: Case, time: number): Promise<Row> {
-  const bench = new Bench({ time, warmup: true, warmupTime: 100 });
-  bench.add('ours', c.ours).add('anchor', c.anchor);
+  const bench = new Bench({ time, warmup: true, warmupTime: 100, ...(c.iterations !== undefined ? { iterations: c.iterations, warmupIterations: 1 } : {}) });
+  bench.add('ours', c.ours);
+  if (typeof c.anchor === 'function') bench.add('anchor', c.anchor);
   await bench.run();
   const ms = (name: string) => {
     const r = bench.getTask(name)?.result;
@@ -37,8 +42,8 @@ async function timeCase(c: Case, time: number): Promise<Row> {
     return r.latency.mean;
   };
   const oursMs = ms('ours');
-  const anchorMs = ms('anchor');
-  return { case: c.name, ours: c.oursLabel, anchor: c.anchorLabel, oursMs, anchorMs, speedup: anchorMs / oursMs };
+  const anchorMs = typeof c.anchor === 'function' ? ms('anchor') : c.anchor.measuredMs;
+  return { case: c.name, ours: c.oursLabel, anchor: c.anchorLabel, oursMs, anchorMs, speedup: anchorMs / oursMs, note: c.note ?? '' };
 }
 
 const wanted = process.argv.slice(2);
@@ -60,9 +65,9 @@ for (const name of wanted.length ? wanted : Object.keys(suites)) {
     '',
     `${meta.date}, Node ${meta.node}, ${meta.cpu} (${meta.cores} cores). Speedup = anchor time / our time (above 1: we are faster), both measured in this run.`,
     '',
-    '| case | ours | ms | anchor | ms | speedup |',
-    '|---|---|---:|---|---:|---:|',
-    ...rows.map((r) => `| ${r.case} | ${r.ours} | ${r.oursMs.toFixed(3)} | ${r.anchor} | ${r.anchorMs.toFixed(3)} | ${r.speedup.toFixed(2)}x |`),
+    '| case | ours | ms | anchor | ms | speedup | notes |',
+    '|---|---|---:|---|---:|---:|---|',
+    ...rows.map((r) => `| ${r.case} | ${r.ours} | ${r.oursMs.toFixed(3)} | ${r.anchor} | ${r.anchorMs.toFixed(3)} | ${r.speedup.toFixed(2)}x | ${r.note} |`),
     '',
     suite.note,
     '',

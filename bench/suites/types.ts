@@ -1,12 +1,20 @@
 /** What a benchmark suite provides. */
 
-/** One case: our implementation and the anchor it is compared with, on the same work. */
+/**
+ * One case: our implementation and the anchor it is compared with, on the same work. The
+ * anchor is a function timed beside ours, or a time measured in this run by another
+ * process (PyTorch through /usr/bin/python3).
+ */
 export interface Case {
   readonly name: string;
   readonly oursLabel: string;
   readonly anchorLabel: string;
   readonly ours: () => unknown;
-  readonly anchor: () => unknown;
+  readonly anchor: (() => unknown) | { readonly measuredMs: number };
+  /** Extra facts for the table (e.g. memory). */
+  readonly note?: string;
+  /** Minimum runs of each side (default 64; a few for cases that take seconds). */
+  readonly iterations?: number;
 }
 
 /** A named set of cases and a note for the results table. */

@@ -1,0 +1,135 @@
+/**
+ * @tsgrad/wasm: the SIMD128 WebAssembly backend. Importing this package registers it as
+ * `'wasm'`:
+ *
+ * ```ts
+ * import '@tsgrad/wasm';
+ * import { setBackend } from '@tsgrad/core';
+ * await setBackend('wasm');
+ * ```
+ *
+ * Kernels are WebAssembly bytecode generated at run time by a small typed emitter (no
+ * foreign toolchain, no prebuilt blobs), specialised per op and shape class and cached.
+ * Buffers live in one WebAssembly.Memory managed by a size-class allocator; with threads,
+ * that memory is shared with a pool of workers.
+ *
+ * @packageDocumentation
+ */
+import { registerBackend } from '@tsgrad/core';
+import type { ArenaStats } from './arena.js';
+import { WasmBackend } from './backend.js';
+import { probeRelaxedSimd, probeSimd } from './emitter.js';
+import { Runtime } from './runtime.js';
+
+export { WasmBackend, type WasmBuffer } from './backend.js';
+export { Arena, sizeClass, WASM32_MAX_BYTES, type ArenaStats, type Block } from './arena.js';
+export { ModuleBuilder, Fn, probeSimd, probeRelaxedSimd, SIMD, OP, i32, i64, f32, f64, v128, type ValType, type Local, type MemoryImport } from './emitter.js';
+/** The SIMD128 peak on one thread (GFLOP/s), for stating GEMM as a fraction of it. */
+export { measureSimdPeak } from './peak.js';
+export { DEFAULT_BLOCKING, type GemmBlocking, type GemmDims } from './kernels/gemm.js';
+
+/** Options of {@link createWasmBackend}. */
+export interface WasmBackendOptions {
+  /**
+   * Threads for parallel kernels, including the calling thread (default: the number of
+   * CPU cores). Above 1 needs SharedArrayBuffer and worker threads; without them the
+   * backend runs on one thread and {@link WasmBackendInfo.singleThreadReason} says why.
+   */
+  readonly threads?: number;
+  /**
+   * Use `f32x4.relaxed_madd` in GEMM: `'auto'` (default) when the engine validates it
+   * (Node 20 needs `--experimental-wasm-relaxed-simd`), `false` for plain mul+add.
+   */
+  readonly relaxedSimd?: 'auto' | boolean;
+  /** Cap on linear memory in bytes (default and at most 4 GiB, the wasm32 limit). */
+  readonly maxMemoryBytes?: number;
+  /** Initial linear memory in bytes (default 16 MiB; it grows on demand). */
+  readonly initialMemoryBytes?: number;
+  /**
+   * Work below which a kernel stays on the calling thread (elements; GEMM counts flops/64;
+   * default 65536). 0 splits every kernel that can be split (tests use it).
+   */
+  readonly minParallelWork?: number;
+  /** The backend's name (default `'wasm'`). */
+  readonly name?: string;
+}
+
+/** What a wasm backend runs with, from {@link backendInfo}. */
+export interface WasmBackendInfo {
+  /** Threads parallel kernels use (1: single-threaded). */
+  readonly threads: number;
+  /** Why there is only one thread, when there is ('' otherwise). */
+  readonly singleThreadReason: string;
+  /** Whether the linear memory is a SharedArrayBuffer. */
+  readonly sharedMemory: boolean;
+  /** Whether GEMM uses `f32x4.relaxed_madd`. */
+  readonly relaxedSimd: boolean;
+  /** Whether the engine supports relaxed SIMD at all. */
+  readonly relaxedSimdAvailable: boolean;
+  /** Jobs run on helper threads so far. */
+  readonly helperJobs: number;
+  /** Kernel modules generated and cached so far. */
+  readonly kernels: number;
+  /** The allocator's view of linear memory. */
+  readonly arena: ArenaStats;
+  /** The memory limit in bytes. */
+  readonly maxMemoryBytes: number;
+}
+
+/** The core count: `navigator.hardwareConcurrency` in browsers, `os.availableParallelism()` in Node. */
+async function defaultThreads(): Promise<number> {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  if (nav?.hardwareConcurrency) return nav.hardwareConcurrency;
+  try {
+    const os = await import('node:os');
+    return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  } catch {
+    return 1;
+  }
+}
+
+/** Creates a wasm backend (async: it may start worker threads). Most code uses `setBackend('wasm')` instead. */
+export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<WasmBackend> {
+  if (!probeSimd()) throw new Error('wasm backend: this engine does not support WebAssembly SIMD128');
+  const threads = opts.threads ?? (await defaultThreads());
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`wasm backend: threads must be a positive integer, got ${threads}`);
+  const relaxedAvailable = probeRelaxedSimd();
+  const relaxed = opts.relaxedSimd === undefined || opts.relaxedSimd === 'auto' ? relaxedAvailable : opts.relaxedSimd;
+  if (relaxed && !relaxedAvailable) throw new Error('wasm backend: relaxedSimd was requested but this engine does not validate f32x4.relaxed_madd (Node 20: run with --experimental-wasm-relaxed-simd)');
+  const rt = await Runtime.create({ threads, relaxed, maxBytes: opts.maxMemoryBytes, initialBytes: opts.initialMemoryBytes });
+  if (opts.minParallelWork !== undefined) rt.parallelMin = opts.minParallelWork;
+  const b = new WasmBackend(rt);
+  if (opts.name) (b as { name: string }).name = opts.name;
+  return b;
+}
+
+/** What a wasm backend runs with: threads (and why only one), SIMD paths, kernels, memory. */
+export function backendInfo(b: WasmBackend): WasmBackendInfo {
+  const rt = b.rt;
+  return {
+    threads: rt.threads,
+    singleThreadReason: rt.singleThreadReason,
+    sharedMemory: rt.arena.shared,
+    relaxedSimd: b.gemm.relaxed && rt.relaxed,
+    relaxedSimdAvailable: probeRelaxedSimd(),
+    helperJobs: rt.pool?.helperJobs ?? 0,
+    kernels: rt.kernelCount,
+    arena: rt.arena.stats(),
+    maxMemoryBytes: rt.arena.maxBytes,
+  };
+}
+
+/** Stops a backend's worker threads (its buffers stay readable; parallel kernels run on one thread after). */
+export async function disposeWasmBackend(b: WasmBackend): Promise<void> {
+  await b.rt.dispose();
+}
+
+registerBackend('wasm', async () => {
+  const b = await createWasmBackend();
+  const info = backendInfo(b);
+  if (info.threads === 1 && info.singleThreadReason && info.singleThreadReason !== 'one thread requested') {
+    console.warn(`@tsgrad/wasm: running on one thread: ${info.singleThreadReason}`);
+  }
+  return b;
+});
+

@@ -35,30 +35,36 @@ export interface OpCase {
   readonly differentiable?: boolean;
 }
 
-const dim = (max = 4) => fc.integer({ min: 1, max });
-const shape = (min = 1, max = 3, len = 4) => fc.array(dim(len), { minLength: min, maxLength: max });
-const layout: fc.Arbitrary<Layout> = fc.constantFrom('contiguous', 'transposed', 'flipped', 'strided', 'broadcast');
+/** A dim length in `1..max`. */
+export const dim = (max = 4) => fc.integer({ min: 1, max });
+/** A shape of `min..max` dims of `1..len`. */
+export const shape = (min = 1, max = 3, len = 4) => fc.array(dim(len), { minLength: min, maxLength: max });
+/** Any layout. */
+export const layout: fc.Arbitrary<Layout> = fc.constantFrom('contiguous', 'transposed', 'flipped', 'strided', 'broadcast');
 
-function unary(name: string, f: (x: Tensor) => Tensor, values: InputSpec['values'] = 'normal'): OpCase {
+/** A case of one unary op on any shape and layout. */
+export function unary(name: string, f: (x: Tensor) => Tensor, values: InputSpec['values'] = 'normal'): OpCase {
   return { name, draw: fc.record({ s: shape(0, 3), l: layout }).map(({ s, l }) => ({ inputs: [{ shape: s, layout: l, values }], f })) };
 }
 
 /** Two shapes that broadcast: `b` is a suffix of `a` with some dims set to 1 (sides may swap). */
-const broadcastPair = fc
+export const broadcastPair = fc
   .record({ a: shape(0, 3), drop: fc.nat(3), ones: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), swap: fc.boolean(), la: layout, lb: layout })
   .map(({ a, drop, ones, swap, la, lb }) => {
     const b = a.slice(Math.min(drop, a.length)).map((d, i) => (ones[i] ? 1 : d));
     return swap ? { a: b, b: a, la, lb } : { a, b, la, lb };
   });
 
-function binary(name: string, f: (a: Tensor, b: Tensor) => Tensor, vb: InputSpec['values'] = 'normal', va: InputSpec['values'] = 'normal'): OpCase {
+/** A case of one broadcasting binary op. */
+export function binary(name: string, f: (a: Tensor, b: Tensor) => Tensor, vb: InputSpec['values'] = 'normal', va: InputSpec['values'] = 'normal'): OpCase {
   return {
     name,
     draw: broadcastPair.map(({ a, b, la, lb }) => ({ inputs: [{ shape: a, layout: la, values: va }, { shape: b, layout: lb, values: vb }], f })),
   };
 }
 
-const axesDraw = shape(1, 3).chain((s) =>
+/** A shape, a layout, a non-empty set of its axes and a keepdim flag. */
+export const axesDraw = shape(1, 3).chain((s) =>
   fc.record({
     s: fc.constant(s),
     l: layout,
@@ -67,7 +73,8 @@ const axesDraw = shape(1, 3).chain((s) =>
   }),
 );
 
-function reduction(name: string, f: (x: Tensor, axes: number[], keepdim: boolean) => Tensor, values: InputSpec['values'] = 'normal'): OpCase {
+/** A case of one reduction over random axes. */
+export function reduction(name: string, f: (x: Tensor, axes: number[], keepdim: boolean) => Tensor, values: InputSpec['values'] = 'normal'): OpCase {
   return { name, draw: axesDraw.map(({ s, l, axes, keepdim }) => ({ inputs: [{ shape: s, layout: l, values }], f: (x) => f(x, axes, keepdim) })) };
 }
 
@@ -76,15 +83,15 @@ function reduction(name: string, f: (x: Tensor, axes: number[], keepdim: boolean
  * line is nearly constant: a normalization's gradient scales with 1/std, and two float32
  * algorithms may only be compared where that factor is tame.
  */
-function spreadAlong(x: Tensor, dim: number): Tensor {
+export function spreadAlong(x: Tensor, dim: number): Tensor {
   const d = dim < 0 ? dim + x.ndim : dim;
   const len = x.shape[d]!;
   const ramp = T.arange(0, 10 * len, 10, { dtype: x.dtype, backend: x.backend });
   return T.add(x, ramp.reshape(x.shape.map((n, i) => (i === d ? n : 1))));
 }
 
-/** Every case the conformance suite runs. */
-export const OP_CASES: readonly OpCase[] = [
+/** The cases of the original op set. */
+export const CORE_CASES: readonly OpCase[] = [
   unary('neg', T.neg),
   unary('abs', T.abs),
   unary('sign', T.sign),

@@ -417,7 +417,7 @@ export class Tensor {
   /** Splits into at most `chunks` pieces of `ceil(len / chunks)` along `dim`. */ chunk(chunks: number, dim = 0): Tensor[] { return S.chunk(this, chunks, dim); }
   /** Every slice along `dim`. */ unbind(dim = 0): Tensor[] { return S.unbind(this, dim); }
   /** The slice at `index` along `dim`, that dim removed (a view). */ select(dim: number, index: number): Tensor { return S.select(this, dim, index); }
-  /** NumPy/PyTorch `x[...]`: see {@link S.index}. */ index(spec: S.IndexSpec): Tensor { return S.index(this, spec); }
+  /** NumPy/PyTorch `x[...]`: entries are numbers, `null`, slices (`sl(1, -1, 2)` or `'1:-1:2'`), `'...'`, int32 or bool tensors; see the `index` function. */ index(spec: S.IndexSpec): Tensor { return S.index(this, spec); }
   /** `value` where the bool `mask` is true. */ maskedFill(mask: Tensor, value: number | Tensor): Tensor { return S.maskedFill(this, mask, value); }
   /** The elements where the bool `mask` is true, as 1-D (reads the mask synchronously). */ maskedSelect(mask: Tensor): Tensor { return S.maskedSelect(this, mask); }
   /** Rotates by `shifts` along `dims` (flattened when `dims` is omitted). */ roll(shifts: number | readonly number[], dims?: number | readonly number[]): Tensor { return S.roll(this, shifts, dims); }

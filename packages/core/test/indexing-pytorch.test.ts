@@ -169,6 +169,39 @@ describe('indexing: semantics beside the known answers', () => {
     const d = T.sub(T.einsum(' ij , jk -> ik ', a, b), T.matmul(a, b)).abs().max().item();
     expect(d).toBeLessThan(1e-6);
   });
+  it('index places advanced-index dims as PyTorch (integers are basic indexing)', () => {
+    const y = T.zeros([3, 4, 5, 6]);
+    expect(T.index(y, [[0, 2], 1, ':', [1, 2]]).shape).toEqual([2, 5]);
+    expect(T.index(y, [':', [0, 1], 0, [1, 2]]).shape).toEqual([3, 2]);
+    expect(T.index(y, [[0, 1], 0, [1, 2]]).shape).toEqual([2, 6]);
+    expect(T.index(y, [0, [0, 1], ':', [1, 2]]).shape).toEqual([2, 5]);
+  });
+  it('narrow and flatten follow torch: negative start, empty ends, 0-d flatten', () => {
+    const v = T.arange(6).reshape(2, 3);
+    expect(arr(T.narrow(v, 1, -2, 2))).toEqual([[1, 2], [4, 5]]);
+    expect(T.narrow(v, 1, 3, 0).shape).toEqual([2, 0]);
+    expect(() => T.narrow(v, 1, 4, 0)).toThrow(/narrow: start 4 and length 0 do not fit dimension 1 of length 3/);
+    expect(() => T.narrow(v, 1, 1, 3)).toThrow(/narrow: start 1 and length 3 do not fit/);
+    expect(T.flatten(T.tensor(2)).shape).toEqual([1]);
+    expect(T.unflatten(T.flatten(x, 1), 1, [3, 4]).shape).toEqual([2, 3, 4]);
+  });
+  it('on a backend without synchronous reads: maskedSelect and mask indexing point to the async way; positions still work', async () => {
+    const inner = new T.JsBackend();
+    const noSync = new Proxy(inner, {
+      get(target, prop) {
+        if (prop === 'canReadSync') return false;
+        const v = Reflect.get(target, prop) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const v = T.fromTypedArray(Float32Array.of(1, 2, 3, 4), [2, 2], 'float32', noSync);
+    const m = T.fromTypedArray(Uint8Array.of(1, 0, 0, 1), [2, 2], 'bool', noSync);
+    expect(() => T.maskedSelect(v, m)).toThrow(/maskedSelect: the output's length depends on the mask's values, and backend 'js' cannot read them synchronously; use await maskedSelectAsync\(x, mask\)/);
+    expect(() => T.index(v, [m])).toThrow(/index: a bool mask index needs its values, and backend 'js' cannot read synchronously/);
+    expect([...(await (await T.maskedSelectAsync(v, m)).data())]).toEqual([1, 4]);
+    const rows = T.fromTypedArray(Int32Array.of(-1, 0), [2], 'int32', noSync);
+    expect([...(await T.index(v, [rows, 1]).data())]).toEqual([4, 2]);
+  });
   it('diagonal and diagEmbed are adjoint: diagonal(diagEmbed(v)) is v', () => {
     const v = T.arange(6).reshape(2, 3);
     expect(arr(T.diagonal(T.diagEmbed(v, -1, 2, 0), -1, 2, 0))).toEqual(arr(v));

@@ -347,9 +347,13 @@ export function movedim(x: Tensor, source: number | readonly number[], destinati
 
 /** A slice `start:stop:step` of one dim, as Python's; `undefined`/`null` parts take the defaults. */
 export interface Slice {
+  /** Marks the object as a slice. */
   readonly kind: 'slice';
+  /** First position (negative counts from the end); `null`: the start (the end for negative steps). */
   readonly start: number | null;
+  /** Position to stop before; `null`: past the end (before the start for negative steps). */
   readonly stop: number | null;
+  /** Step, not 0; negative steps walk backwards (NumPy semantics); `null`: 1. */
   readonly step: number | null;
 }
 
@@ -502,11 +506,14 @@ function wrapIndex(idx: Tensor, n: number, dim: number): Tensor {
  * when they sit next to each other the result's index dims take their place, otherwise
  * they go first; a bool mask of k dims is its k arrays of true positions. Plain integers
  * are applied first, as PyTorch does (`x[0, :, [1, 2]]` of a `[3, 4, 5]` tensor has shape
- * `[4, 2]`; NumPy, which counts the 0 as an advanced index, gives `[2, 4]`). Advanced indexing copies (through `indexSelect`) and
- * differentiates back to `x`. Negative positions count from the end everywhere; they are
- * bounds-checked where the backend reads synchronously (on WebGPU an out-of-range tensor
- * position is not detected). A bool mask needs a synchronous read of its values, so on
- * WebGPU use int32 positions or {@link maskedSelectAsync}.
+ * `[4, 2]`; NumPy, which counts the 0 as an advanced index, gives `[2, 4]`).
+ *
+ * Advanced indexing copies (through `indexSelect`) and differentiates back to `x`.
+ * Negative positions count from the end everywhere; tensor positions are bounds-checked
+ * where the backend reads synchronously (on WebGPU an out-of-range position is not
+ * detected). A bool mask needs a synchronous read of its values, so on WebGPU use int32
+ * positions or {@link maskedSelectAsync}. Negative slice steps follow NumPy (PyTorch
+ * rejects them).
  */
 export function index(x: Tensor, spec: IndexSpec): Tensor {
   x.assertLive('index');

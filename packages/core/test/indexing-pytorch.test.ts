@@ -202,6 +202,32 @@ describe('indexing: semantics beside the known answers', () => {
     const rows = T.fromTypedArray(Int32Array.of(-1, 0), [2], 'int32', noSync);
     expect([...(await T.index(v, [rows, 1]).data())]).toEqual([4, 2]);
   });
+  it('leaves no tensor or buffer behind after a tidy with forward and backward', () => {
+    const before = T.memory().backends['js']!;
+    T.tidy(() => {
+      const w = T.randn([3, 4, 5]).requiresGrad_();
+      const v = T.tensor(2).requiresGrad_();
+      const ys = [
+        T.index(w, [[0, 2], ':', [1, -1]]),
+        T.index(w, [T.gt(w.detach(), 0)]),
+        T.index(w, '::-1, None, 1:3'),
+        T.maskedSelect(w, T.lt(w.detach(), 0)),
+        T.maskedFill(w, T.gt(w.detach(), 1), v),
+        T.tril(w, 1),
+        T.roll(w, [1, 2], [0, 2]),
+        w.repeat(2, 1, 1, 2),
+        T.diagEmbed(T.diagonal(w, 1, 1, 2)),
+        T.einsum('ijk,ilk->jl', w, w),
+        T.baddbmm(T.bmm(w, T.movedim(w, 1, 2)), w, T.movedim(w, 1, 2), { beta: 0.5 }),
+      ];
+      T.stack(ys.map((y) => y.sum())).sum().backward();
+      expect(v.grad!.item()).toBe(T.gt(w.detach(), 1).sum().item());
+      w.zeroGrad(); // gradients outlive the scope, by design
+      v.zeroGrad();
+    });
+    const after = T.memory().backends['js']!;
+    expect([after.tensors, after.buffers, after.bytes]).toEqual([before.tensors, before.buffers, before.bytes]);
+  });
   it('diagonal and diagEmbed are adjoint: diagonal(diagEmbed(v)) is v', () => {
     const v = T.arange(6).reshape(2, 3);
     expect(arr(T.diagonal(T.diagEmbed(v, -1, 2, 0), -1, 2, 0))).toEqual(arr(v));
@@ -247,6 +273,7 @@ describe('indexing and linear algebra: errors name the op and the problem', () =
     expect(() => T.index(x, [I([0, 1]), I([0, 1, 2])])).toThrow(/index \(index tensors\): shapes \[2\] and \[3\] cannot be broadcast/);
     expect(() => T.index(x, [B([true, false, true, true])])).toThrow(/index: the shape of the mask \[4\] at index 0 does not match the shape of the indexed tensor \[3, 4, 5\] at index 0/);
     expect(() => T.index(x, [0.5])).toThrow(/index: an integer index must be an integer, got 0.5/);
+    expect(() => T.index(x, 3 as unknown as T.IndexSpec)).toThrow(/index: the spec must be an array of entries \(wrap a single entry/);
   });
   it('einsum', () => {
     expect(() => T.einsum('ij,jk', f(2, 3), f(4, 5))).toThrow(/einsum: subscript j has size 4 for operand 1 which does not broadcast with previously seen size 3/);

@@ -518,7 +518,7 @@ function wrapIndex(idx: Tensor, n: number, dim: number): Tensor {
 export function index(x: Tensor, spec: IndexSpec): Tensor {
   x.assertLive('index');
   const rawItems: readonly IndexItem[] = typeof spec === 'string' ? (spec.trim() === '' ? [] : spec.split(',')) : spec;
-  if (!Array.isArray(rawItems)) throw new TypeError('index: the spec must be an array of entries or a string');
+  if (!Array.isArray(rawItems)) throw new TypeError('index: the spec must be an array of entries (wrap a single entry, e.g. [t] or [3]) or a string');
   const parsed = rawItems.map((v) => parseItem(v, x));
   try {
     return indexParsed(x, parsed);

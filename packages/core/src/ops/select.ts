@@ -589,7 +589,7 @@ function indexParsed(x: Tensor, parsedIn: readonly Item[]): Tensor {
   }
 }
 
-/** Gathers `y` at the broadcast index tensors on `adv` dims, placing the index dims as NumPy does. */
+/** Gathers `y` at the broadcast index tensors on `adv` dims, placing the index dims as PyTorch does. */
 function advancedIndex(y: Tensor, adv: readonly { dim: number; t: Tensor }[]): Tensor {
   const B = adv.slice(1).reduce((s, a) => broadcastShapes(s, a.t.shape, 'index (index tensors)'), [...adv[0]!.t.shape] as number[]);
   const dims = adv.map((a) => a.dim);

@@ -62,7 +62,9 @@ export {
 } from './ops/elementwise.js';
 export { sum, mean, prod, max, min, argmax, argmin, variance, std, logsumexp, type VarOptions } from './ops/reduce.js';
 export { reshape, flatten, permute, transpose, expand, squeeze, unsqueeze, slice, narrow, flip, pad, contiguous, embed, asStrided, sumTo } from './ops/views.js';
-export { matmul } from './ops/linalg.js';
+export { matmul, dot, mv, mm, outer, bmm, addmm, baddbmm, trace, kron, type AddmmOptions } from './ops/linalg.js';
+export { einsum } from './ops/einsum.js';
 export { conv2d, avgPool2d, maxPool2d, adaptiveAvgPool2d, type Conv2dOptions, type PoolOptions, type IntPair } from './ops/conv.js';
 export { softmax, logSoftmax, normalize, crossEntropy, layerNorm, dropout, type CrossEntropyOptions, type DropoutOptions } from './ops/nn.js';
 export { cat, stack, split, gather, scatterAdd, indexSelect, oneHot } from './ops/indexing.js';
+export { select, unbind, chunk, maskedFill, maskedSelect, maskedSelectAsync, roll, repeat, tile, tril, triu, diagonal, diagEmbed, diag, unflatten, movedim, index, sl, ellipsis, type Slice, type IndexItem, type IndexSpec } from './ops/select.js';

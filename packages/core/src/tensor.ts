@@ -15,6 +15,7 @@ import * as L from './ops/linalg.js';
 import * as N from './ops/nn.js';
 import * as P from './ops/conv.js';
 import * as R from './ops/reduce.js';
+import * as S from './ops/select.js';
 import * as V from './ops/views.js';
 import { backendByName } from './registry.js';
 import { contiguousStrides, isContiguous, numel, type Shape } from './shape.js';
@@ -392,6 +393,15 @@ export class Tensor {
   // ---- linear algebra, conv, nn ----
 
   /** Matrix product with batch broadcasting (1-D operands as in NumPy). */ matmul(y: Tensor): Tensor { return L.matmul(this, y); }
+  /** Inner product of two 1-D tensors. */ dot(y: Tensor): Tensor { return L.dot(this, y); }
+  /** Matrix-vector product. */ mv(v: Tensor): Tensor { return L.mv(this, v); }
+  /** 2-D matrix product (no broadcasting). */ mm(y: Tensor): Tensor { return L.mm(this, y); }
+  /** Outer product of two 1-D tensors. */ outer(y: Tensor): Tensor { return L.outer(this, y); }
+  /** Batched product of two 3-D tensors (no broadcasting). */ bmm(y: Tensor): Tensor { return L.bmm(this, y); }
+  /** `beta * this + alpha * (a @ b)` for 2-D `a`, `b`. */ addmm(a: Tensor, b: Tensor, opts?: L.AddmmOptions): Tensor { return L.addmm(this, a, b, opts); }
+  /** `beta * this + alpha * (b1 @ b2)` for 3-D batches. */ baddbmm(b1: Tensor, b2: Tensor, opts?: L.AddmmOptions): Tensor { return L.baddbmm(this, b1, b2, opts); }
+  /** Sum of the main diagonal of a matrix. */ trace(): Tensor { return L.trace(this); }
+  /** Kronecker product. */ kron(y: Tensor): Tensor { return L.kron(this, y); }
   /** 2-D convolution of NCHW input with an `[O, C/groups, KH, KW]` weight. */ conv2d(weight: Tensor, opts?: P.Conv2dOptions & { bias?: Tensor | null }): Tensor { return P.conv2d(this, weight, opts?.bias ?? null, opts); }
   /** Average pooling over NCHW input. */ avgPool2d(kernelSize: number | readonly [number, number], opts?: P.PoolOptions): Tensor { return P.avgPool2d(this, kernelSize, opts); }
   /** Max pooling over NCHW input. */ maxPool2d(kernelSize: number | readonly [number, number], opts?: P.PoolOptions): Tensor { return P.maxPool2d(this, kernelSize, opts); }
@@ -404,6 +414,22 @@ export class Tensor {
   /** Values along `dim` at `index` (same rank as this tensor). */ gather(dim: number, index: Tensor): Tensor { return I.gather(this, dim, index); }
   /** Rows (entries along `dim`) picked by a 1-D index. */ indexSelect(dim: number, index: Tensor): Tensor { return I.indexSelect(this, dim, index); }
   /** Splits into chunks of `size` (or the given sizes) along `dim`. */ split(sizes: number | readonly number[], dim = 0): Tensor[] { return I.split(this, sizes, dim); }
+  /** Splits into at most `chunks` pieces of `ceil(len / chunks)` along `dim`. */ chunk(chunks: number, dim = 0): Tensor[] { return S.chunk(this, chunks, dim); }
+  /** Every slice along `dim`. */ unbind(dim = 0): Tensor[] { return S.unbind(this, dim); }
+  /** The slice at `index` along `dim`, that dim removed (a view). */ select(dim: number, index: number): Tensor { return S.select(this, dim, index); }
+  /** NumPy/PyTorch `x[...]`: entries are numbers, `null`, slices (`sl(1, -1, 2)` or `'1:-1:2'`), `'...'`, int32 or bool tensors; see the `index` function. */ index(spec: S.IndexSpec): Tensor { return S.index(this, spec); }
+  /** `value` where the bool `mask` is true. */ maskedFill(mask: Tensor, value: number | Tensor): Tensor { return S.maskedFill(this, mask, value); }
+  /** The elements where the bool `mask` is true, as 1-D (reads the mask synchronously). */ maskedSelect(mask: Tensor): Tensor { return S.maskedSelect(this, mask); }
+  /** Rotates by `shifts` along `dims` (flattened when `dims` is omitted). */ roll(shifts: number | readonly number[], dims?: number | readonly number[]): Tensor { return S.roll(this, shifts, dims); }
+  /** Repeats along each dim, as `torch.Tensor.repeat`. */ repeat(...sizes: number[] | [readonly number[]]): Tensor { return S.repeat(this, flatArgs(sizes)); }
+  /** Tiles along each dim, as `torch.tile`. */ tile(...dims: number[] | [readonly number[]]): Tensor { return S.tile(this, flatArgs(dims)); }
+  /** Lower triangle of the last two dims. */ tril(diagonal = 0): Tensor { return S.tril(this, diagonal); }
+  /** Upper triangle of the last two dims. */ triu(diagonal = 0): Tensor { return S.triu(this, diagonal); }
+  /** 1-D to a diagonal matrix, or 2-D to its diagonal. */ diag(offset = 0): Tensor { return S.diag(this, offset); }
+  /** The diagonal of the plane `(dim1, dim2)` as the last dim (a view). */ diagonal(offset = 0, dim1 = 0, dim2 = 1): Tensor { return S.diagonal(this, offset, dim1, dim2); }
+  /** The last dim written on a diagonal of a new plane `(dim1, dim2)`. */ diagEmbed(offset = 0, dim1 = -2, dim2 = -1): Tensor { return S.diagEmbed(this, offset, dim1, dim2); }
+  /** Splits dim `dim` into `sizes` (one may be -1). */ unflatten(dim: number, sizes: readonly number[]): Tensor { return S.unflatten(this, dim, sizes); }
+  /** Moves dims `source` to `destination`. */ movedim(source: number | readonly number[], destination: number | readonly number[]): Tensor { return S.movedim(this, source, destination); }
 }
 
 function flatArgs(args: number[] | [readonly number[]]): number[] {

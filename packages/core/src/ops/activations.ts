@@ -6,7 +6,7 @@
 import { customOp } from '../autograd.js';
 import type { Tensor } from '../tensor.js';
 import {
-  abs, add, div, exp, expm1, gt, le, log1p, logicalAnd, lt, maximum, minimum, mul, neg, sigmoid, sub, tanh, where,
+  abs, add, div, exp, expm1, ge, gt, le, log1p, logicalAnd, lt, maximum, minimum, mul, neg, sigmoid, sub, tanh, where,
 } from './elementwise.js';
 import { requireFloat } from './prim.js';
 
@@ -94,9 +94,10 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
 }
 
 /**
- * The ELU family as PyTorch computes it: `scale x` where `x > 0`, else
- * `scale alpha (e^(inputScale x) - 1)`; the gradient at 0 takes the left branch
- * (`scale alpha inputScale`).
+ * The ELU family as PyTorch's reference (`torch._decomp`) computes it:
+ * `scale alpha expm1(inputScale x)` where `x <= 0`, else `scale x`. The gradient at 0 takes
+ * the left branch (`scale alpha inputScale`); at NaN the right one (`scale`), as PyTorch's
+ * reference and scalar kernel.
  */
 function eluFamily(op: string, x: Tensor, alpha: number, scale: number, inputScale: number): Tensor {
   const scaledIn = (): Tensor => (inputScale === 1 ? x : mul(x, inputScale));
@@ -104,8 +105,8 @@ function eluFamily(op: string, x: Tensor, alpha: number, scale: number, inputSca
   return act(
     op,
     x,
-    () => where(gt(x, 0), pos(x), mul(expm1(scaledIn()), alpha * scale)),
-    (g) => where(gt(x, 0), pos(g), mul(mul(g, exp(scaledIn())), inputScale * alpha * scale)),
+    () => where(le(x, 0), mul(expm1(scaledIn()), alpha * scale), pos(x)),
+    (g) => where(le(x, 0), mul(mul(g, exp(scaledIn())), inputScale * alpha * scale), pos(g)),
   );
 }
 
@@ -130,7 +131,8 @@ export function celu(x: Tensor, alpha = 1): Tensor {
 
 /**
  * HardTanh: `x` limited to `[minVal, maxVal]` (as `clamp`; `minVal > maxVal` gives `maxVal`,
- * as PyTorch). Gradient 1 strictly inside, 0 at and beyond the bounds (unlike `clamp`, as PyTorch).
+ * as PyTorch). Gradient 0 at and beyond the bounds (unlike `clamp`), 1 elsewhere (NaN
+ * included), as PyTorch's reference `where((x <= min) | (x >= max), 0, g)`.
  */
 export function hardtanh(x: Tensor, minVal = -1, maxVal = 1): Tensor {
   if (Number.isNaN(minVal) || Number.isNaN(maxVal)) throw new RangeError(`hardtanh: bounds must be numbers, got ${minVal} and ${maxVal}`);
@@ -138,7 +140,7 @@ export function hardtanh(x: Tensor, minVal = -1, maxVal = 1): Tensor {
     'hardtanh',
     x,
     () => minimum(maximum(x, minVal), maxVal),
-    (g) => mul(g, logicalAnd(gt(x, minVal), lt(x, maxVal)).cast(g.dtype)),
+    (g) => where(le(x, minVal), 0, where(ge(x, maxVal), 0, g)),
   );
 }
 

@@ -199,6 +199,8 @@ describe('round, atan2, clamp with tensor bounds, isnan/isinf/isfinite', () => {
       expect(() => T.softplus(x, { beta: 0 })).toThrow(/softplus: beta must not be 0/);
       expect(() => T.leakyRelu(x, NaN)).toThrow(/leakyRelu: negativeSlope must be a finite number/);
       expect(() => T.clamp(x, 2, 1)).toThrow(/clamp: min 2 is greater than max 1/);
+      expect(() => T.clamp(x, T.tensor([0], { dtype: 'int32' }))).toThrow(/clamp: min is int32 but the input is float32/);
+      expect(() => T.clamp(x, undefined, T.tensor([0], { dtype: 'float64' }))).toThrow(/clamp: max is float64 but the input is float32/);
       // hardtanh with min > max gives max, as PyTorch.
       expect(Array.from(T.hardtanh(x, 2, 1).dataSync())).toEqual([1, 1]);
     });

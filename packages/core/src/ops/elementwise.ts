@@ -5,7 +5,7 @@ import type { DType } from '../dtype.js';
 import { broadcastShapes } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { zerosLike } from './creation.js';
-import { coerce, primOut, requireFloat } from './prim.js';
+import { coerce, primOut, requireFloat, sameBackend } from './prim.js';
 import { expand, packed, sumTo } from './views.js';
 
 // ---- unary ----
@@ -150,6 +150,11 @@ export function clamp(x: Tensor, min?: TensorLike, max?: TensorLike): Tensor {
   if (typeof min === 'number' && typeof max === 'number' && min > max) throw new RangeError(`clamp: min ${min} is greater than max ${max}`);
   const lo = min;
   const hi = max;
+  for (const [name, b] of [['min', lo], ['max', hi]] as const) {
+    if (!(b instanceof Tensor)) continue;
+    sameBackend('clamp', x, b);
+    if (b.dtype !== x.dtype) throw new TypeError(`clamp: ${name} is ${b.dtype} but the input is ${x.dtype}; cast the bound first`);
+  }
   const inputs = [x, ...[lo, hi].filter((b): b is Tensor => b instanceof Tensor)];
   return customOp(
     'clamp',

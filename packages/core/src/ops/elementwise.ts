@@ -73,8 +73,8 @@ export const trunc = (x: Tensor): Tensor => rounding('trunc', x);
  */
 export function round(x: Tensor, decimals = 0): Tensor {
   if (!Number.isInteger(decimals)) throw new RangeError(`round: decimals must be an integer, got ${decimals}`);
-  if (decimals === 0 || x.dtype === 'int32') return rounding('round', x);
-  requireFloat('round', x);
+  if (decimals === 0) return rounding('round', x);
+  if (x.dtype !== 'float32' && x.dtype !== 'float64') throw new TypeError(`round: decimals needs a float32 or float64 tensor, got ${x.dtype} (as PyTorch)`);
   const ten = 10 ** Math.abs(decimals);
   return customOp('round', [x], () => (decimals > 0 ? div(rounding('round', mul(x, ten)), ten) : mul(rounding('round', div(x, ten)), ten)), (g) => [zerosLike(g)]);
 }

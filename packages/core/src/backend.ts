@@ -30,13 +30,36 @@ export interface View {
   readonly offset: number;
 }
 
-/** Elementwise ops of one input; the output has the input's dtype. */
-export const UNARY_OPS = ['neg', 'abs', 'sign', 'exp', 'log', 'sqrt', 'reciprocal', 'sin', 'cos', 'tanh', 'erf'] as const;
+/**
+ * Elementwise ops of one input; the output has the input's dtype.
+ *
+ * Beyond the original set, these are primitives because composing them is either
+ * inaccurate or many kernels, while JS `Math`, WebAssembly and WGSL have them directly:
+ * - `log1p`, `expm1`: `log(1 + x)` and `exp(x) - 1` lose every digit for small `x` in
+ *   float32; the accurate compositions (`x * log(u) / (u - 1)`) take seven kernels and
+ *   these two are the base of softplus, logsigmoid, mish, elu, celu, selu, asinh, acosh,
+ *   atanh and sinh.
+ * - `atan`: no accurate composition from the other primitives; asin and acos compose from it.
+ * - `floor`, `ceil`, `round` (half to even, as PyTorch), `trunc`: one instruction on every
+ *   target (WebAssembly `f32.floor`/`f32x4.floor`, WGSL `floor`/`roundEven`...); a float
+ *   composition through casts breaks past 2^31 and at infinities.
+ */
+export const UNARY_OPS = [
+  'neg', 'abs', 'sign', 'exp', 'log', 'sqrt', 'reciprocal', 'sin', 'cos', 'tanh', 'erf',
+  'log1p', 'expm1', 'atan', 'floor', 'ceil', 'round', 'trunc',
+] as const;
 /** A unary primitive's name. */
 export type UnaryOp = (typeof UNARY_OPS)[number];
 
-/** Elementwise ops of two same-shaped (already broadcast) inputs of one dtype; the output has that dtype. */
-export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum'] as const;
+/**
+ * Elementwise ops of two same-shaped (already broadcast) inputs of one dtype; the output has that dtype.
+ *
+ * `atan2(a, b)` (the angle of the point `(x=b, y=a)`) is a primitive because its signed
+ * zeros and infinities (`atan2(0, -0) = pi`, `atan2(inf, -inf) = 3pi/4`) would take a
+ * dozen kernels of sign tests when composed from `atan`; every target has it or a short
+ * exact reduction to `atan`.
+ */
+export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'atan2'] as const;
 /** A binary primitive's name. */
 export type BinaryOp = (typeof BINARY_OPS)[number];
 

@@ -57,9 +57,12 @@ export {
 } from './ops/creation.js';
 export {
   neg, abs, sign, exp, log, sqrt, rsqrt, reciprocal, sin, cos, tanh, erf, square, sigmoid, relu, gelu, clamp,
+  log1p, expm1, atan, floor, ceil, trunc, round, atan2,
   add, sub, mul, div, pow, maximum, minimum,
   eq, ne, lt, le, gt, ge, logicalAnd, logicalNot, where, cast,
 } from './ops/elementwise.js';
+export { log2, log10, tan, asin, acos, sinh, cosh, asinh, acosh, atanh, frac, isnan, isinf, isfinite } from './ops/math.js';
+export { softplus, logsigmoid, silu, mish, leakyRelu, elu, selu, celu, hardtanh, relu6, hardsigmoid, hardswish, type SoftplusOptions } from './ops/activations.js';
 export { sum, mean, prod, max, min, argmax, argmin, variance, std, logsumexp, type VarOptions } from './ops/reduce.js';
 export { reshape, flatten, permute, transpose, expand, squeeze, unsqueeze, slice, narrow, flip, pad, contiguous, embed, asStrided, sumTo } from './ops/views.js';
 export { matmul, dot, mv, mm, outer, bmm, addmm, baddbmm, trace, kron, type AddmmOptions } from './ops/linalg.js';

@@ -12,6 +12,7 @@ import * as C from './ops/creation.js';
 import * as E from './ops/elementwise.js';
 import * as I from './ops/indexing.js';
 import * as L from './ops/linalg.js';
+import * as M from './ops/math.js';
 import * as N from './ops/nn.js';
 import * as P from './ops/conv.js';
 import * as R from './ops/reduce.js';
@@ -361,7 +362,29 @@ export class Tensor {
   /** The error function. */ erf(): Tensor { return E.erf(this); }
   /** `x*x`. */ square(): Tensor { return E.square(this); }
   /** `1/x`. */ reciprocal(): Tensor { return E.reciprocal(this); }
-  /** Limits values to `[min, max]`. */ clamp(min?: number, max?: number): Tensor { return E.clamp(this, min, max); }
+  /** Limits values to `[min, max]` (numbers or broadcasting tensors). */ clamp(min?: TensorLike, max?: TensorLike): Tensor { return E.clamp(this, min, max); }
+  /** `log(1 + x)`, accurate near 0. */ log1p(): Tensor { return E.log1p(this); }
+  /** `e^x - 1`, accurate near 0. */ expm1(): Tensor { return E.expm1(this); }
+  /** Base-2 logarithm. */ log2(): Tensor { return M.log2(this); }
+  /** Base-10 logarithm. */ log10(): Tensor { return M.log10(this); }
+  /** Tangent. */ tan(): Tensor { return M.tan(this); }
+  /** Arcsine. */ asin(): Tensor { return M.asin(this); }
+  /** Arccosine. */ acos(): Tensor { return M.acos(this); }
+  /** Arctangent. */ atan(): Tensor { return E.atan(this); }
+  /** Angle of `(x = other, y = this)`, as `torch.atan2`. */ atan2(other: TensorLike): Tensor { return E.atan2(this, other); }
+  /** Hyperbolic sine. */ sinh(): Tensor { return M.sinh(this); }
+  /** Hyperbolic cosine. */ cosh(): Tensor { return M.cosh(this); }
+  /** Inverse hyperbolic sine. */ asinh(): Tensor { return M.asinh(this); }
+  /** Inverse hyperbolic cosine. */ acosh(): Tensor { return M.acosh(this); }
+  /** Inverse hyperbolic tangent. */ atanh(): Tensor { return M.atanh(this); }
+  /** Round down. */ floor(): Tensor { return E.floor(this); }
+  /** Round up. */ ceil(): Tensor { return E.ceil(this); }
+  /** Round half to even, optionally to `decimals` places. */ round(decimals = 0): Tensor { return E.round(this, decimals); }
+  /** Round toward zero. */ trunc(): Tensor { return E.trunc(this); }
+  /** `x - trunc(x)`. */ frac(): Tensor { return M.frac(this); }
+  /** Where NaN (bool). */ isnan(): Tensor { return M.isnan(this); }
+  /** Where `+-inf` (bool). */ isinf(): Tensor { return M.isinf(this); }
+  /** Where finite (bool). */ isfinite(): Tensor { return M.isfinite(this); }
   /** `x + y` with broadcasting. */ add(y: TensorLike): Tensor { return E.add(this, y); }
   /** `x - y` with broadcasting. */ sub(y: TensorLike): Tensor { return E.sub(this, y); }
   /** `x * y` with broadcasting. */ mul(y: TensorLike): Tensor { return E.mul(this, y); }

@@ -71,6 +71,12 @@ export function erf(x: number): number {
   return x > 0 ? 1 - erfc : erfc - 1;
 }
 
+/** Round half to even (as PyTorch and WebAssembly's `nearest`); `Math.round` rounds halves up. */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
 /** Scalar unary ops. */
 export const UNARY: Record<UnaryOp, (x: number) => number> = {
   neg: (x) => -x,
@@ -84,6 +90,13 @@ export const UNARY: Record<UnaryOp, (x: number) => number> = {
   cos: Math.cos,
   tanh: Math.tanh,
   erf,
+  log1p: Math.log1p,
+  expm1: Math.expm1,
+  atan: Math.atan,
+  floor: Math.floor,
+  ceil: Math.ceil,
+  round: roundHalfEven,
+  trunc: Math.trunc,
 };
 
 /** Scalar binary ops (NaN propagates through maximum/minimum). */
@@ -95,6 +108,7 @@ export const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
   pow: Math.pow,
   maximum: (a, b) => (a !== a || b !== b ? NaN : a > b ? a : b),
   minimum: (a, b) => (a !== a || b !== b ? NaN : a < b ? a : b),
+  atan2: Math.atan2,
 };
 
 /** Scalar comparisons. */

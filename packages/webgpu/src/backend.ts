@@ -94,7 +94,17 @@ const F32_UNARY: Record<UnaryOp, (x: string) => string> = {
   cos: (x) => `cos(${x})`,
   tanh: (x) => `tanh_(${x})`,
   erf: (x) => `erf_(${x})`,
+  log1p: (x) => `log1p_(${x})`,
+  expm1: (x) => `expm1_(${x})`,
+  atan: (x) => `atan_(${x})`,
+  floor: (x) => `floor(${x})`,
+  ceil: (x) => `ceil(${x})`,
+  round: (x) => `round(${x})`, // WGSL's round takes halves to even, as torch.round
+  trunc: (x) => `trunc(${x})`,
 };
+
+/** Rounding an int32 is the identity (through f32 it would lose digits past 2^24). */
+const INT_IDENTITY: ReadonlySet<UnaryOp> = new Set(['floor', 'ceil', 'round', 'trunc']);
 
 function unaryExpr(op: UnaryOp, t: WT): string {
   if (t === 'f32') return F32_UNARY[op]('a0');
@@ -102,6 +112,7 @@ function unaryExpr(op: UnaryOp, t: WT): string {
     if (op === 'neg') return '-a0';
     if (op === 'abs') return 'abs(a0)';
     if (op === 'sign') return 'sign(a0)';
+    if (INT_IDENTITY.has(op)) return 'a0';
     return `f2i(${F32_UNARY[op]('f32(a0)')})`; // like storing into an Int32Array
   }
   return `u32(f2i(${F32_UNARY[op]('f32(a0)')})) & 255u`; // like storing into a Uint8Array
@@ -115,6 +126,7 @@ const F32_BINARY: Record<BinaryOp, string> = {
   pow: 'powf(a0, a1)',
   maximum: 'maxf(a0, a1)',
   minimum: 'minf(a0, a1)',
+  atan2: 'atan2_(a0, a1)',
 };
 const I32_BINARY: Record<BinaryOp, (a: string, b: string) => string> = {
   add: (a, b) => `${a} + ${b}`,
@@ -124,6 +136,7 @@ const I32_BINARY: Record<BinaryOp, (a: string, b: string) => string> = {
   pow: (a, b) => `ipow(${a}, ${b})`,
   maximum: (a, b) => `max(${a}, ${b})`,
   minimum: (a, b) => `min(${a}, ${b})`,
+  atan2: (a, b) => `f2i(atan2_(f32(${a}), f32(${b})))`,
 };
 
 function binaryExpr(op: BinaryOp, t: WT): string {

@@ -46,6 +46,49 @@ fn erf_(x: f32) -> f32 {
   return select(-y, y, x >= 0.0);
 }
 fn tanh_(x: f32) -> f32 { return tanh(clamp(x, -15.0, 15.0)); }
+// log1p and expm1 have no WGSL builtins, and log(1 + x), exp(x) - 1 cancel for small x.
+// log1p: 2 atanh(s), s = x / (2 + x), by its series on [-0.5, 1] (|s| <= 1/3, 9 terms
+// reach float32's precision); outside, 1 + x is exact enough for log.
+fn log1p_(x: f32) -> f32 {
+  if (x < -1.0) { return nan_(); }
+  if (x == -1.0) { return -inf_(); }
+  if (x >= -0.5 && x <= 1.0) {
+    let s = x / (2.0 + x);
+    let z = s * s;
+    return 2.0 * s * (1.0 + z * (0.33333333333 + z * (0.2 + z * (0.14285714286 + z * (0.11111111111 + z * (0.09090909091 + z * (0.07692307692 + z * (0.06666666667 + z * 0.05882352941))))))));
+  }
+  return log(1.0 + x);
+}
+// expm1: Taylor series to x^11 on |x| < 1 (next term below 3e-9 relative), exp(x) - 1 beyond.
+fn expm1_(x: f32) -> f32 {
+  if (abs(x) < 1.0) {
+    return x * (1.0 + x * (0.5 + x * (0.16666666667 + x * (0.041666666667 + x * (0.0083333333333 + x * (0.0013888888889 + x * (1.9841269841e-4 + x * (2.4801587302e-5 + x * (2.7557319224e-6 + x * (2.7557319224e-7 + x * 2.5052108385e-8))))))))));
+  }
+  if (x == inf_()) { return x; }
+  return exp(x) - 1.0;
+}
+// atan with Cephes' range reduction and polynomial (about 2 ulp; WGSL's builtin allows 4096).
+fn atan_(x: f32) -> f32 {
+  let ax = abs(x);
+  var y0 = 0.0;
+  var z = ax;
+  if (ax > 2.414213562373095) { y0 = 1.5707963267948966; z = -1.0 / ax; }
+  else if (ax > 0.4142135623730950) { y0 = 0.7853981633974483; z = (ax - 1.0) / (ax + 1.0); }
+  let zz = z * z;
+  let r = y0 + ((((0.0805374449538 * zz - 0.138776856032) * zz + 0.199777106478) * zz - 0.333329491539) * zz * z + z);
+  return select(r, -r, (bitcast<u32>(x) & 0x80000000u) != 0u);
+}
+// atan2 with C's signed zeros and infinities: atan of |y|/|x| (pi/4 where they are equal,
+// which covers both infinite and both zero, then 0), mirrored by the signs of x and y.
+fn atan2_(y: f32, x: f32) -> f32 {
+  if (isnan_(x) || isnan_(y)) { return nan_(); }
+  let ax = abs(x);
+  let ay = abs(y);
+  var t: f32;
+  if (ax == ay) { t = select(0.7853981633974483, 0.0, ax == 0.0); } else { t = atan_(ay / ax); }
+  if ((bitcast<u32>(x) & 0x80000000u) != 0u) { t = 3.141592653589793 - t; }
+  return select(t, -t, (bitcast<u32>(y) & 0x80000000u) != 0u);
+}
 fn geluTanhGrad(x: f32) -> f32 {
   let k = 0.7978845608028654;
   let th = tanh_(k * (x + 0.044715 * x * x * x));

@@ -58,6 +58,12 @@ const erf = (x: number): number => {
   return x > 0 ? 1 - erfc : erfc - 1;
 };
 
+/** Round half to even (as PyTorch and IEEE roundTiesToEven); `Math.round` rounds halves up. */
+const roundHalfEven = (x: number): number => {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+};
+
 const UNARY: Record<UnaryOp, (x: number) => number> = {
   neg: (x) => -x,
   abs: Math.abs,
@@ -70,6 +76,13 @@ const UNARY: Record<UnaryOp, (x: number) => number> = {
   cos: Math.cos,
   tanh: Math.tanh,
   erf,
+  log1p: Math.log1p,
+  expm1: Math.expm1,
+  atan: Math.atan,
+  floor: Math.floor,
+  ceil: Math.ceil,
+  round: roundHalfEven,
+  trunc: Math.trunc,
 };
 
 const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
@@ -81,6 +94,7 @@ const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
   // NaN propagates, as in PyTorch.
   maximum: (a, b) => (a !== a || b !== b ? NaN : a > b ? a : b),
   minimum: (a, b) => (a !== a || b !== b ? NaN : a < b ? a : b),
+  atan2: Math.atan2,
 };
 
 const COMPARE: Record<CompareOp, (a: number, b: number) => boolean> = {

@@ -5,7 +5,7 @@ import type { DType } from '../dtype.js';
 import { broadcastShapes } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { zerosLike } from './creation.js';
-import { coerce, primOut, requireFloat } from './prim.js';
+import { coerce, primOut, requireFloat, sameBackend } from './prim.js';
 import { expand, packed, sumTo } from './views.js';
 
 // ---- unary ----
@@ -15,7 +15,7 @@ function unaryPrim(op: UnaryOp, x: Tensor): Tensor {
   return primOut(op, x.backend, x.backend.unary(op, x.asView(op)), x.shape, x.dtype);
 }
 
-const FLOAT_ONLY: ReadonlySet<UnaryOp> = new Set(['exp', 'log', 'sqrt', 'reciprocal', 'sin', 'cos', 'tanh', 'erf']);
+const FLOAT_ONLY: ReadonlySet<UnaryOp> = new Set(['exp', 'log', 'sqrt', 'reciprocal', 'sin', 'cos', 'tanh', 'erf', 'log1p', 'expm1', 'atan', 'floor', 'ceil', 'round', 'trunc']);
 
 function unary(op: UnaryOp, x: Tensor, vjp: (g: Tensor, y: Tensor) => Tensor | null): Tensor {
   if (FLOAT_ONLY.has(op)) requireFloat(op, x);
@@ -46,6 +46,38 @@ export const cos = (x: Tensor): Tensor => unary('cos', x, (g) => neg(mul(g, sin(
 export const tanh = (x: Tensor): Tensor => unary('tanh', x, (g, y) => mul(g, sub(1, mul(y, y))));
 /** The error function. */
 export const erf = (x: Tensor): Tensor => unary('erf', x, (g) => mul(g, mul(exp(neg(mul(x, x))), 2 / Math.sqrt(Math.PI))));
+
+/** `log(1 + x)`, accurate for small `x` (a primitive: the composed form loses float32 digits). */
+export const log1p = (x: Tensor): Tensor => unary('log1p', x, (g) => div(g, add(x, 1)));
+/** `exp(x) - 1`, accurate for small `x` (a primitive). */
+export const expm1 = (x: Tensor): Tensor => unary('expm1', x, (g, y) => mul(g, add(y, 1)));
+/** Arctangent (gradient `1/(1+x^2)`). */
+export const atan = (x: Tensor): Tensor => unary('atan', x, (g) => div(g, add(mul(x, x), 1)));
+
+/** floor/ceil/trunc/round: gradient 0 (as PyTorch); int32 input comes back as a copy of itself. */
+function rounding(op: 'floor' | 'ceil' | 'round' | 'trunc', x: Tensor): Tensor {
+  x.assertLive(op);
+  if (x.dtype === 'int32') return x.clone();
+  return unary(op, x, (g) => zerosLike(g));
+}
+/** Largest integer `<= x` (gradient 0; int32 unchanged). */
+export const floor = (x: Tensor): Tensor => rounding('floor', x);
+/** Smallest integer `>= x` (gradient 0; int32 unchanged). */
+export const ceil = (x: Tensor): Tensor => rounding('ceil', x);
+/** Integer part, rounding toward zero (gradient 0; int32 unchanged). */
+export const trunc = (x: Tensor): Tensor => rounding('trunc', x);
+/**
+ * Rounds half to even (`round(2.5) = 2`, `round(-0.5) = -0`), as `torch.round`; gradient 0.
+ * With `decimals`, rounds to that many decimal places (negative: to tens, hundreds...)
+ * by PyTorch's formula: `round(x * 10^d) / 10^d` (`round(x / 10^-d) * 10^-d` for `d < 0`).
+ */
+export function round(x: Tensor, decimals = 0): Tensor {
+  if (!Number.isInteger(decimals)) throw new RangeError(`round: decimals must be an integer, got ${decimals}`);
+  if (decimals === 0) return rounding('round', x);
+  if (x.dtype !== 'float32' && x.dtype !== 'float64') throw new TypeError(`round: decimals needs a float32 or float64 tensor, got ${x.dtype} (as PyTorch)`);
+  const ten = 10 ** Math.abs(decimals);
+  return customOp('round', [x], () => (decimals > 0 ? div(rounding('round', mul(x, ten)), ten) : mul(rounding('round', div(x, ten)), ten)), (g) => [zerosLike(g)]);
+}
 
 /** `1/sqrt(x)`. */
 export const rsqrt = (x: Tensor): Tensor => reciprocal(sqrt(x));
@@ -103,15 +135,30 @@ function geluErfDerivative(x: Tensor): Tensor {
   return add(cdf, mul(x, pdf));
 }
 
-/** Limits values to `[min, max]` (either may be omitted); gradient 1 inside, 0 outside. */
-export function clamp(x: Tensor, min?: number, max?: number): Tensor {
+/**
+ * Limits values to `[min, max]` (either may be omitted): `minimum(maximum(x, min), max)`,
+ * as `torch.clamp`. Bounds are numbers or tensors that broadcast against `x` (of its
+ * dtype). The gradient goes to `x` where `min <= x <= max` (so at the bounds too, as
+ * PyTorch), to `min` where `x < min` (and `min < max`), to `max` where `x > max` (or
+ * `max < min`); tensor bound gradients are summed down to the bound's shape.
+ *
+ * Differs from PyTorch: number bounds with `min > max` throw (PyTorch returns `max`
+ * everywhere); tensor bounds follow PyTorch, as they cannot be checked without a read.
+ */
+export function clamp(x: Tensor, min?: TensorLike, max?: TensorLike): Tensor {
   if (min === undefined && max === undefined) throw new RangeError('clamp: give at least one of min and max');
-  if (min !== undefined && max !== undefined && min > max) throw new RangeError(`clamp: min ${min} is greater than max ${max}`);
+  if (typeof min === 'number' && typeof max === 'number' && min > max) throw new RangeError(`clamp: min ${min} is greater than max ${max}`);
   const lo = min;
   const hi = max;
+  for (const [name, b] of [['min', lo], ['max', hi]] as const) {
+    if (!(b instanceof Tensor)) continue;
+    sameBackend('clamp', x, b);
+    if (b.dtype !== x.dtype) throw new TypeError(`clamp: ${name} is ${b.dtype} but the input is ${x.dtype}; cast the bound first`);
+  }
+  const inputs = [x, ...[lo, hi].filter((b): b is Tensor => b instanceof Tensor)];
   return customOp(
     'clamp',
-    [x],
+    inputs,
     () => {
       let y = x;
       if (lo !== undefined) y = maximum(y, lo);
@@ -119,10 +166,21 @@ export function clamp(x: Tensor, min?: number, max?: number): Tensor {
       return y === x ? mul(x, 1) : y;
     },
     (g) => {
-      let inside = g;
-      if (lo !== undefined) inside = mul(inside, ge(x, lo).cast(g.dtype));
-      if (hi !== undefined) inside = mul(inside, le(x, hi).cast(g.dtype));
-      return [inside];
+      const dt = g.dtype;
+      const m = (b: Tensor) => mul(g, b.cast(dt));
+      let inside: Tensor | null = null;
+      if (lo !== undefined) inside = ge(x, lo);
+      if (hi !== undefined) inside = inside ? logicalAnd(inside, le(x, hi)) : le(x, hi);
+      const out: Tensor[] = [sumTo(m(inside!), x.shape)];
+      if (lo instanceof Tensor) {
+        const below = lt(x, lo);
+        out.push(sumTo(m(hi === undefined ? below : logicalAnd(below, lt(lo, hi))), lo.shape));
+      }
+      if (hi instanceof Tensor) {
+        const above = gt(x, hi);
+        out.push(sumTo(m(lo === undefined ? above : where(above, 1, lt(hi, lo))), hi.shape));
+      }
+      return out;
     },
   );
 }
@@ -191,6 +249,20 @@ export function pow(a: TensorLike, b: TensorLike): Tensor {
     const safe = where(eq(a, 0), 1, a);
     const gb = where(logicalAnd(eq(a, 0), ge(b, 0)), 0, mul(mul(g, y), log(safe)));
     return [ga, gb];
+  });
+}
+
+/**
+ * The angle of the point `(x = b, y = a)`, in `[-pi, pi]`, with C's and PyTorch's signed
+ * zeros and infinities (`atan2(0, -0) = pi`, `atan2(-inf, inf) = -pi/4`). Float only.
+ * Gradient: `b/(a^2+b^2)` for `a`, `-a/(a^2+b^2)` for `b` (NaN at the origin, as PyTorch).
+ */
+export function atan2(a: TensorLike, b: TensorLike): Tensor {
+  for (const t of [a, b]) if (t instanceof Tensor) requireFloat('atan2', t);
+  const sq = (v: TensorLike): TensorLike => (typeof v === 'number' ? v * v : mul(v, v));
+  return binary('atan2', a, b, (g) => {
+    const r = reciprocal(add(sq(a), sq(b)));
+    return [mul(mul(g, b), r), neg(mul(mul(g, a), r))];
   });
 }
 

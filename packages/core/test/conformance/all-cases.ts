@@ -4,9 +4,11 @@
  */
 import { CORE_CASES, type OpCase } from './cases.js';
 import { INDEXING_CASES } from './cases-indexing.js';
+import { ELEMENTWISE_CASES } from './cases-elementwise.js';
 
 /** Every case the conformance suite runs. */
 export const OP_CASES: readonly OpCase[] = [
   ...CORE_CASES,
   ...INDEXING_CASES,
+  ...ELEMENTWISE_CASES,
 ];

@@ -205,8 +205,21 @@ export function floatUnary(op: string, k: 'f32' | 'f64'): Pick<EwSpec, 'scalar' 
   switch (op) {
     case 'neg':
     case 'abs':
-    case 'sqrt': {
-      const c = { neg: [OP.f32_neg, OP.f64_neg, SIMD.f32x4_neg], abs: [OP.f32_abs, OP.f64_abs, SIMD.f32x4_abs], sqrt: [OP.f32_sqrt, OP.f64_sqrt, SIMD.f32x4_sqrt] }[op];
+    case 'sqrt':
+    case 'floor':
+    case 'ceil':
+    case 'trunc':
+    case 'round': {
+      // WebAssembly's `nearest` rounds half to even, as torch.round.
+      const c = {
+        neg: [OP.f32_neg, OP.f64_neg, SIMD.f32x4_neg],
+        abs: [OP.f32_abs, OP.f64_abs, SIMD.f32x4_abs],
+        sqrt: [OP.f32_sqrt, OP.f64_sqrt, SIMD.f32x4_sqrt],
+        floor: [OP.f32_floor, OP.f64_floor, SIMD.f32x4_floor],
+        ceil: [OP.f32_ceil, OP.f64_ceil, SIMD.f32x4_ceil],
+        trunc: [OP.f32_trunc, OP.f64_trunc, SIMD.f32x4_trunc],
+        round: [OP.f32_nearest, OP.f64_nearest, SIMD.f32x4_nearest],
+      }[op];
       return {
         scalar: (f, [a]) => {
           a!();

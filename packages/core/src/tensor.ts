@@ -14,6 +14,7 @@ import * as I from './ops/indexing.js';
 import * as L from './ops/linalg.js';
 import * as N from './ops/nn.js';
 import * as P from './ops/conv.js';
+import * as Pad from './ops/padding.js';
 import * as R from './ops/reduce.js';
 import * as V from './ops/views.js';
 import { backendByName } from './registry.js';
@@ -337,9 +338,12 @@ export class Tensor {
   flatten(startDim = 0, endDim = -1): Tensor {
     return V.flatten(this, startDim, endDim);
   }
-  /** Pads the last dimensions: `[left, right, top, bottom, ...]` as in `torch.nn.functional.pad`. */
-  pad(pads: readonly number[], value = 0): Tensor {
-    return V.pad(this, pads, value);
+  /**
+   * Pads the last dimensions: `[left, right, top, bottom, ...]` as in `torch.nn.functional.pad`,
+   * with a constant `value` or `{ mode: 'reflect' | 'replicate' | 'circular' | 'constant', value }`.
+   */
+  pad(pads: readonly number[], value: number | Pad.PadOptions = 0): Tensor {
+    return Pad.pad(this, pads, value);
   }
 
   // ---- elementwise ----

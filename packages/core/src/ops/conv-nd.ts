@@ -174,7 +174,12 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias: Tensor | null =
   if (oh <= 0 || ow <= 0) throw new RangeError(`${op}: output size ${fmtShape([oh, ow])} is not positive for input ${fmtShape(x.shape)}, kernel ${fmtShape([kh, kw])} and padding ${fmtShape(padding)}`);
   const cout = cog * groups;
   const p: Conv2dParams = { stride, padding, dilation, groups };
-  const y = conv2dInputGradient(x, weight, [n, cout, oh, ow], p);
+  // An output padding of at least the stride (allowed below the dilation) gives conv2d's
+  // geometry floor(outputPadding / stride) more windows than the input has rows: add them
+  // as zero rows, so every backend's kernel sees a consistent conv2d.
+  const extra = [Math.floor(outPad[0] / stride[0]), Math.floor(outPad[1] / stride[1])] as const;
+  const xe = extra[0] || extra[1] ? pad(x, [0, extra[1], 0, extra[0]]) : x;
+  const y = conv2dInputGradient(xe, weight, [n, cout, oh, ow], p);
   return addBias(op, y, bias, cout);
 }
 

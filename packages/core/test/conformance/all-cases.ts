@@ -3,8 +3,10 @@
  * family added since (each `cases-*.ts` beside this one exports its list).
  */
 import { CORE_CASES, type OpCase } from './cases.js';
+import { CONVPOOL_CASES } from './cases-convpool.js';
 
 /** Every case the conformance suite runs. */
 export const OP_CASES: readonly OpCase[] = [
   ...CORE_CASES,
+  ...CONVPOOL_CASES,
 ];

@@ -64,7 +64,8 @@ const ctCase = fc.record({
 });
 
 /** A valid convTranspose2d geometry from a draw (output padding below stride or dilation, output non-empty). */
-function ctGeometry(c: fc.Arbitrary<never> extends never ? typeof ctCase extends fc.Arbitrary<infer U> ? U : never : never) {
+type CtDraw = typeof ctCase extends fc.Arbitrary<infer U> ? U : never;
+function ctGeometry(c: CtDraw) {
   const outputPadding = c.opRaw.map((o, i) => o % Math.max(c.s[i]!, c.d[i]!)) as [number, number];
   // Keep the output non-empty: padding at most what the kernel and stride produce.
   const padding = c.p.map((p, i) => Math.min(p, Math.floor(((c.hw[i]! - 1) * c.s[i]! + c.d[i]! * (c.k[i]! - 1)) / 2))) as [number, number];

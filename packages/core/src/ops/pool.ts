@@ -356,6 +356,7 @@ export function avgPool1d(x: Tensor, kernelSize: number | readonly [number], opt
 /** Max pooling over `[N, C, L]` input; with `returnIndices`, also the int32 index of each maximum along L. */
 export function maxPool1d(x: Tensor, kernelSize: number | readonly [number], opts?: Pool1dOptions & { readonly returnIndices?: false }): Tensor;
 export function maxPool1d(x: Tensor, kernelSize: number | readonly [number], opts: Pool1dOptions & { readonly returnIndices: true }): [Tensor, Tensor];
+export function maxPool1d(x: Tensor, kernelSize: number | readonly [number], opts?: Pool1dOptions): Tensor | [Tensor, Tensor];
 /** Max pooling over `[N, C, L]` input (options as {@link maxPool2d}, one int each). */
 export function maxPool1d(x: Tensor, kernelSize: number | readonly [number], opts: Pool1dOptions = {}): Tensor | [Tensor, Tensor] {
   const op = 'maxPool1d';
@@ -378,6 +379,7 @@ export function adaptiveAvgPool1d(x: Tensor, outputSize: number | readonly [numb
 /** Adaptive max pooling of `[N, C, L]` input to `outputSize`; `returnIndices` as {@link adaptiveMaxPool2d}. */
 export function adaptiveMaxPool1d(x: Tensor, outputSize: number | readonly [number], opts?: { readonly returnIndices?: false }): Tensor;
 export function adaptiveMaxPool1d(x: Tensor, outputSize: number | readonly [number], opts: { readonly returnIndices: true }): [Tensor, Tensor];
+export function adaptiveMaxPool1d(x: Tensor, outputSize: number | readonly [number], opts?: { readonly returnIndices?: boolean }): Tensor | [Tensor, Tensor];
 /** Adaptive max pooling of `[N, C, L]` input to `outputSize`. */
 export function adaptiveMaxPool1d(x: Tensor, outputSize: number | readonly [number], opts: { readonly returnIndices?: boolean } = {}): Tensor | [Tensor, Tensor] {
   check1d('adaptiveMaxPool1d', x);

@@ -7,11 +7,11 @@
 import type { Conv2dParams } from '../backend.js';
 import { contiguousStrides, fmtShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { conv2d, conv2dInputGradient, convParams } from './conv.js';
+import { conv2d, conv2dInputGradient } from './conv.js';
 import { add } from './elementwise.js';
 import { requireFloat, sameBackend, sameDtype } from './prim.js';
 import { asStrided, pad, permute, reshape, squeeze, unsqueeze } from './views.js';
-import { pair, single, type IntPair } from './window.js';
+import { outSize, pair, single, type IntPair } from './window.js';
 
 /** One int, or a 1-tuple (1-D ops). */
 export type IntSingle = number | readonly [number];
@@ -91,7 +91,13 @@ export function conv1d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   sameBackend(op, x, weight);
   sameDtype(op, x, weight);
   requireFloat(op, x);
-  convParams(unsqueeze(x, 2), unsqueeze(weight, 2), { stride: [1, s], padding: [0, p], dilation: [1, d], groups: opts.groups }, op);
+  const groups = opts.groups ?? 1;
+  if (!Number.isInteger(groups) || groups < 1) throw new RangeError(`${op}: groups must be a positive integer, got ${groups}`);
+  const [c, len] = [x.shape[1]!, x.shape[2]!];
+  const [o, cg, k] = weight.shape as [number, number, number];
+  if (c % groups !== 0 || o % groups !== 0) throw new RangeError(`${op}: in channels ${c} and out channels ${o} must both divide by groups ${groups}`);
+  if (cg * groups !== c) throw new RangeError(`${op}: weight ${fmtShape(weight.shape)} expects ${cg * groups} input channels (${cg} per group x ${groups} groups), but the input ${fmtShape(x.shape)} has ${c}`);
+  outSize(op, len, k, s, p, d, 'length');
   const y = conv2d(unsqueeze(x, 2), unsqueeze(weight, 2), null, { stride: [1, s], padding: [0, p], dilation: [1, d], groups: opts.groups });
   return addBias(op, squeeze(y, 2), bias, weight.shape[0]!);
 }

@@ -31,7 +31,7 @@ export interface Conv2dOptions {
 }
 
 /** Checks conv2d's operands and normalises its options (`op` names the caller in errors). */
-export function convParams(x: Tensor, w: Tensor, opts: Conv2dOptions, op = 'conv2d'): Conv2dParams & { oh: number; ow: number } {
+function convParams(x: Tensor, w: Tensor, opts: Conv2dOptions, op = 'conv2d'): Conv2dParams & { oh: number; ow: number } {
   if (x.ndim !== 4) throw new RangeError(`${op}: input must be 4-D NCHW, got shape ${fmtShape(x.shape)}`);
   if (w.ndim !== 4) throw new RangeError(`${op}: weight must be 4-D [out, in/groups, kH, kW], got shape ${fmtShape(w.shape)}`);
   const groups = opts.groups ?? 1;

@@ -201,3 +201,29 @@ describe('interpolate: source indices as PyTorch over grids of sizes and scale f
     }
   });
 });
+
+describe('literal PyTorch answers', () => {
+  it('max pooling sends a tied window gradient to its first maximum, and overlapping windows add up (torch.nn.functional.max_pool2d)', () => {
+    T.tidy(() => {
+      const x = T.tensor([[[[1, 1, 0], [1, 1, 0], [0, 0, 0]]]]).requiresGrad_();
+      const [y, idx] = T.maxPool2d(x, 2, { stride: 1, returnIndices: true });
+      expect(y.toArray()).toEqual([[[[1, 1], [1, 1]]]]);
+      expect(idx.toArray()).toEqual([[[[0, 1], [3, 4]]]]);
+      y.sum().backward();
+      // torch: [[1, 1, 0], [1, 1, 0], [0, 0, 0]]
+      expect(x.grad!.toArray()).toEqual([[[[1, 1, 0], [1, 1, 0], [0, 0, 0]]]]);
+      const z = T.tensor([[[[2, 2], [2, 2]]]]).requiresGrad_();
+      T.maxPool2d(z, 2).sum().backward();
+      expect(z.grad!.toArray()).toEqual([[[[1, 0], [0, 0]]]]);
+    });
+  });
+  it('bilinear upsampling by 2, alignCorners false and true (torch.nn.functional.interpolate)', () => {
+    T.tidy(() => {
+      const x = T.tensor([[[[0, 1], [2, 3]]]]);
+      // torch: [[0, .25, .75, 1], [.5, .75, 1.25, 1.5], [1.5, 1.75, 2.25, 2.5], [2, 2.25, 2.75, 3]]
+      expect(T.interpolate(x, { scaleFactor: 2, mode: 'bilinear' }).toArray()).toEqual([[[[0, 0.25, 0.75, 1], [0.5, 0.75, 1.25, 1.5], [1.5, 1.75, 2.25, 2.5], [2, 2.25, 2.75, 3]]]]);
+      const ac = T.interpolate(x, { size: 3, mode: 'bilinear', alignCorners: true }).toArray();
+      expect(ac).toEqual([[[[0, 0.5, 1], [1, 1.5, 2], [2, 2.5, 3]]]]);
+    });
+  });
+});

@@ -64,10 +64,15 @@ export {
 export { log2, log10, tan, asin, acos, sinh, cosh, asinh, acosh, atanh, frac, isnan, isinf, isfinite } from './ops/math.js';
 export { softplus, logsigmoid, silu, mish, leakyRelu, elu, selu, celu, hardtanh, relu6, hardsigmoid, hardswish, type SoftplusOptions } from './ops/activations.js';
 export { sum, mean, prod, max, min, argmax, argmin, variance, std, logsumexp, type VarOptions } from './ops/reduce.js';
-export { reshape, flatten, permute, transpose, expand, squeeze, unsqueeze, slice, narrow, flip, pad, contiguous, embed, asStrided, sumTo } from './ops/views.js';
+export { reshape, flatten, permute, transpose, expand, squeeze, unsqueeze, slice, narrow, flip, contiguous, embed, asStrided, sumTo } from './ops/views.js';
+export { pad, PAD_MODES, type PadMode, type PadOptions } from './ops/padding.js';
 export { matmul, dot, mv, mm, outer, bmm, addmm, baddbmm, trace, kron, type AddmmOptions } from './ops/linalg.js';
 export { einsum } from './ops/einsum.js';
-export { conv2d, avgPool2d, maxPool2d, adaptiveAvgPool2d, type Conv2dOptions, type PoolOptions, type IntPair } from './ops/conv.js';
+export { conv2d, type Conv2dOptions, type IntPair } from './ops/conv.js';
+export { conv1d, conv3d, convTranspose1d, convTranspose2d, type Conv1dOptions, type Conv3dOptions, type ConvTranspose1dOptions, type ConvTranspose2dOptions, type IntSingle, type IntTriple } from './ops/conv-nd.js';
+export { avgPool2d, maxPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d, maxUnpool2d, avgPool1d, maxPool1d, adaptiveAvgPool1d, adaptiveMaxPool1d, type PoolOptions, type AvgPoolOptions, type MaxPoolOptions, type Pool1dOptions } from './ops/pool.js';
+export { unfold, fold, type FoldOptions } from './ops/fold.js';
+export { interpolate, type InterpolateMode, type InterpolateOptions } from './ops/resample.js';
 export { softmax, logSoftmax, normalize, crossEntropy, layerNorm, dropout, type CrossEntropyOptions, type DropoutOptions } from './ops/nn.js';
 export { cat, stack, split, gather, scatterAdd, indexSelect, oneHot } from './ops/indexing.js';
 export { select, unbind, chunk, maskedFill, maskedSelect, maskedSelectAsync, roll, repeat, tile, tril, triu, diagonal, diagEmbed, diag, unflatten, movedim, index, sl, ellipsis, type Slice, type IndexItem, type IndexSpec } from './ops/select.js';

@@ -15,6 +15,7 @@ import * as L from './ops/linalg.js';
 import * as M from './ops/math.js';
 import * as N from './ops/nn.js';
 import * as P from './ops/conv.js';
+import * as Pad from './ops/padding.js';
 import * as R from './ops/reduce.js';
 import * as S from './ops/select.js';
 import * as V from './ops/views.js';
@@ -339,9 +340,12 @@ export class Tensor {
   flatten(startDim = 0, endDim = -1): Tensor {
     return V.flatten(this, startDim, endDim);
   }
-  /** Pads the last dimensions: `[left, right, top, bottom, ...]` as in `torch.nn.functional.pad`. */
-  pad(pads: readonly number[], value = 0): Tensor {
-    return V.pad(this, pads, value);
+  /**
+   * Pads the last dimensions: `[left, right, top, bottom, ...]` as in `torch.nn.functional.pad`,
+   * with a constant `value` or `{ mode: 'reflect' | 'replicate' | 'circular' | 'constant', value }`.
+   */
+  pad(pads: readonly number[], value: number | Pad.PadOptions = 0): Tensor {
+    return Pad.pad(this, pads, value);
   }
 
   // ---- elementwise ----

@@ -5,10 +5,12 @@
 import { CORE_CASES, type OpCase } from './cases.js';
 import { INDEXING_CASES } from './cases-indexing.js';
 import { ELEMENTWISE_CASES } from './cases-elementwise.js';
+import { CONVPOOL_CASES } from './cases-convpool.js';
 
 /** Every case the conformance suite runs. */
 export const OP_CASES: readonly OpCase[] = [
   ...CORE_CASES,
   ...INDEXING_CASES,
   ...ELEMENTWISE_CASES,
+  ...CONVPOOL_CASES,
 ];

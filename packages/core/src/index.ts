@@ -64,5 +64,8 @@ export { sum, mean, prod, max, min, argmax, argmin, variance, std, logsumexp, ty
 export { reshape, flatten, permute, transpose, expand, squeeze, unsqueeze, slice, narrow, flip, pad, contiguous, embed, asStrided, sumTo } from './ops/views.js';
 export { matmul } from './ops/linalg.js';
 export { conv2d, avgPool2d, maxPool2d, adaptiveAvgPool2d, type Conv2dOptions, type PoolOptions, type IntPair } from './ops/conv.js';
-export { softmax, logSoftmax, normalize, crossEntropy, layerNorm, dropout, type CrossEntropyOptions, type DropoutOptions } from './ops/nn.js';
+export { softmax, logSoftmax, standardize, layerNorm, dropout, embedding, type DropoutOptions, type EmbeddingOptions } from './ops/nn.js';
+export * from './ops/norms.js';
+export * from './ops/losses.js';
+export * from './ops/attention.js';
 export { cat, stack, split, gather, scatterAdd, indexSelect, oneHot } from './ops/indexing.js';

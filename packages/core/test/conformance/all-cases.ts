@@ -3,8 +3,10 @@
  * family added since (each `cases-*.ts` beside this one exports its list).
  */
 import { CORE_CASES, type OpCase } from './cases.js';
+import { NORMLOSS_CASES } from './cases-normloss.js';
 
 /** Every case the conformance suite runs. */
 export const OP_CASES: readonly OpCase[] = [
   ...CORE_CASES,
+  ...NORMLOSS_CASES,
 ];

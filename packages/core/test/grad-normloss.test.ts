@@ -357,7 +357,7 @@ describe('standardize (renamed from normalize) and the new normalize', () => {
 describe('clear errors', () => {
   const x = leaf([4, 3], 1);
   it('crossEntropy / nllLoss with class indices of the wrong dtype say that they must be int32', () => {
-    const floatIdx = T.tensor([0, 1, 2, 1]);
+    const floatIdx = T.tensor([0, 1, 2, 1], { dtype: 'float32' });
     expect(() => T.crossEntropy(x, floatIdx)).toThrow(/crossEntropy: class indices must be an int32 tensor \(e\.g\. T\.tensor\(\[0, 1, 2\], \{ dtype: 'int32' \}\)\), got float32/);
     expect(() => T.nllLoss(x, floatIdx)).toThrow(/nllLoss: class indices must be an int32 tensor/);
   });
@@ -380,7 +380,7 @@ describe('clear errors', () => {
     expect(() => T.groupNorm(img, 3)).toThrow(/groupNorm: numGroups must be a positive integer dividing the 4 channels, got 3/);
     expect(() => T.instanceNorm(leaf([2, 4, 1], 1))).toThrow(/instanceNorm: expected more than 1 spatial element per channel/);
     expect(() => T.normalize(img, { p: 0 })).toThrow(/normalize: p must be positive/);
-    expect(() => T.embedding(T.tensor([0, 1]), leaf([3, 2], 1))).toThrow(/embedding: indices must be an int32 tensor/);
+    expect(() => T.embedding(T.tensor([0, 1], { dtype: 'float32' }), leaf([3, 2], 1))).toThrow(/embedding: indices must be an int32 tensor/);
     expect(() => T.embedding(i32([0]), leaf([3, 2], 1), { paddingIdx: 3 })).toThrow(/embedding: paddingIdx must be an integer in \[-3, 3\), got 3/);
     const q = leaf([2, 3], 1);
     expect(() => T.scaledDotProductAttention(q, leaf([4, 2], 2), leaf([4, 2], 3))).toThrow(/scaledDotProductAttention: q \[2, 3\] and k \[4, 2\] must share the last dim/);

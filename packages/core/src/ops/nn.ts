@@ -3,9 +3,9 @@ import { customOp, isGradEnabled, noGrad } from '../autograd.js';
 import { fmtShape, normAxis, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { defaultGenerator, type Generator } from '../rng.js';
-import { ones, rand } from './creation.js';
+import { rand } from './creation.js';
 import { abs, add, cast, div, eq, exp, ge, gt, logicalAnd, mul, pow, rsqrt, square, sub, where } from './elementwise.js';
-import { indexSelect, scatterAdd } from './indexing.js';
+import { indexSelect, oneHot } from './indexing.js';
 import { primOut, requireFloat, sameBackend } from './prim.js';
 import { logsumexp, max, mean, sum } from './reduce.js';
 import { packed, reshape, unsqueeze } from './views.js';
@@ -154,7 +154,7 @@ export function embedding(indices: Tensor, weight: Tensor, opts: EmbeddingOption
     if (!(p > 0)) throw new RangeError(`embedding: normType must be positive, got ${p}`);
     // torch.embedding_renorm_: rows that are looked up and longer than maxNorm scale by maxNorm / (norm + 1e-7).
     noGrad(() => {
-      const hits = scatterAdd(ones([flat.shape[0]!, 1], { dtype: weight.dtype, backend: weight.backend }), 0, unsqueeze(flat, 1), [v, 1]);
+      const hits = unsqueeze(sum(oneHot(flat, v, 'int32'), 0), 1);
       const norms = Number.isFinite(p) ? pow(sum(pow(abs(weight), p), 1, true), 1 / p) : max(abs(weight), 1, true);
       const scale = where(logicalAnd(gt(hits, 0), gt(norms, maxNorm)), div(maxNorm, add(norms, 1e-7)), 1);
       const renormed = mul(weight, scale);

@@ -354,6 +354,31 @@ describe('standardize (renamed from normalize) and the new normalize', () => {
   });
 });
 
+describe('second derivatives (the backward passes are differentiable) match finite differences', () => {
+  const t = i32([2, -100, 0]);
+  const w = f64([0.5, 2, 1.5], [3]);
+  const cases: [string, (x: Tensor) => Tensor, number[]][] = [
+    ['crossEntropy with weight, ignoreIndex, smoothing', (x) => T.crossEntropy(x, t, { weight: w, labelSmoothing: 0.2 }), [3, 3]],
+    ['binaryCrossEntropyWithLogits with posWeight', (x) => T.binaryCrossEntropyWithLogits(x, T.sigmoid(T.flip(x, [0])), { posWeight: w }), [2, 3]],
+    ['binaryCrossEntropy', (x) => T.binaryCrossEntropy(T.sigmoid(x), f64([0.1, 0.5, 0.9, 0.3, 0.7, 0.2], [2, 3])), [2, 3]],
+    ['batchNorm training', (x) => T.pow(T.batchNorm(x, null, null, w, w, { training: true }), 3), [3, 3]],
+    ['groupNorm', (x) => T.pow(T.groupNorm(x, 1, w, null), 3), [2, 3, 2]],
+    ['normalize p = 3', (x) => T.pow(T.normalize(x, { p: 3 }), 3), [2, 3]],
+    ['smoothL1Loss + klDiv', (x) => T.add(T.smoothL1Loss(x, T.flip(x, [1]), { beta: 0.5 }), T.klDiv(T.logSoftmax(x, 1), T.softmax(T.flip(x, [0]), 1))), [2, 3]],
+  ];
+  for (const [name, f, shape] of cases) {
+    it(name, () => {
+      fc.assert(
+        fc.property(fc.integer(), (seed) => {
+          const r = leaf(shape, seed + 1);
+          checkGrad((x) => T.sum(T.mul(T.grad((z: Tensor) => T.sum(f(z)))(x!)[0]!, r)), [leaf(shape, seed)], seed);
+        }),
+        { numRuns: 10 },
+      );
+    });
+  }
+});
+
 describe('clear errors', () => {
   const x = leaf([4, 3], 1);
   it('crossEntropy / nllLoss with class indices of the wrong dtype say that they must be int32', () => {

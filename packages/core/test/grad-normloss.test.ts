@@ -405,6 +405,8 @@ describe('clear errors', () => {
     expect(() => T.groupNorm(img, 3)).toThrow(/groupNorm: numGroups must be a positive integer dividing the 4 channels, got 3/);
     expect(() => T.instanceNorm(leaf([2, 4, 1], 1))).toThrow(/instanceNorm: expected more than 1 spatial element per channel/);
     expect(() => T.normalize(img, { p: 0 })).toThrow(/normalize: p must be positive/);
+    // Old call sites normalize(x, dim, eps) from JavaScript must not silently Lp-normalize.
+    expect(() => (T.normalize as unknown as (x: Tensor, d: number, e: number) => Tensor)(img, 1, 1e-5)).toThrow(/normalize: the second argument is \{ p, dim, eps \}.*use standardize\(x, dim, eps\)/);
     expect(() => T.embedding(T.tensor([0, 1], { dtype: 'float32' }), leaf([3, 2], 1))).toThrow(/embedding: indices must be an int32 tensor/);
     expect(() => T.embedding(i32([0]), leaf([3, 2], 1), { paddingIdx: 3 })).toThrow(/embedding: paddingIdx must be an integer in \[-3, 3\), got 3/);
     const q = leaf([2, 3], 1);

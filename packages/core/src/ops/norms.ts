@@ -53,6 +53,10 @@ export interface NormalizeOptions {
  */
 export function normalize(x: Tensor, opts: NormalizeOptions = {}): Tensor {
   requireFloat('normalize', x);
+  if (typeof opts !== 'object' || opts === null) {
+    // The old normalize(x, dim, eps) standardized: say so rather than silently Lp-normalize.
+    throw new TypeError(`normalize: the second argument is { p, dim, eps } (Lp normalization, as torch.nn.functional.normalize), got ${String(opts)}; to standardize along a dim (the old normalize(x, dim, eps)) use standardize(x, dim, eps)`);
+  }
   const p = opts.p ?? 2;
   const eps = opts.eps ?? 1e-12;
   if (!(p > 0)) throw new RangeError(`normalize: p must be positive (or Infinity), got ${p}`);

@@ -125,7 +125,11 @@ export interface FusedKernels {
   gelu?(x: View, approximate: 'none' | 'tanh'): BufferHandle;
   /** `g * gelu'(x)` for contiguous `x` and `g` of one shape. */
   geluBackward?(x: View, g: View, approximate: 'none' | 'tanh'): BufferHandle;
-  /** `(x - mean) / sqrt(var + eps)` along the middle axis of `[outer, len, inner]` (biased variance). */
+  /**
+   * `(x - mean) / sqrt(var + eps)` along the middle axis of `[outer, len, inner]` (biased
+   * variance): the kernel of core's `standardize`. The name is internal; the public
+   * `normalize` op is PyTorch's Lp normalization, which does not use this kernel.
+   */
   normalize?(x: View, outer: number, len: number, inner: number, eps: number): BufferHandle;
   /** Gradient of {@link FusedKernels.normalize} for its input, given `x` and the output gradient `g`. */
   normalizeBackward?(x: View, g: View, outer: number, len: number, inner: number, eps: number): BufferHandle;

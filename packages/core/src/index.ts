@@ -73,6 +73,9 @@ export { conv1d, conv3d, convTranspose1d, convTranspose2d, type Conv1dOptions, t
 export { avgPool2d, maxPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d, maxUnpool2d, avgPool1d, maxPool1d, adaptiveAvgPool1d, adaptiveMaxPool1d, type PoolOptions, type AvgPoolOptions, type MaxPoolOptions, type Pool1dOptions } from './ops/pool.js';
 export { unfold, fold, type FoldOptions } from './ops/fold.js';
 export { interpolate, type InterpolateMode, type InterpolateOptions } from './ops/resample.js';
-export { softmax, logSoftmax, normalize, crossEntropy, layerNorm, dropout, type CrossEntropyOptions, type DropoutOptions } from './ops/nn.js';
+export { softmax, logSoftmax, standardize, layerNorm, dropout, embedding, type DropoutOptions, type EmbeddingOptions } from './ops/nn.js';
+export * from './ops/norms.js';
+export * from './ops/losses.js';
+export * from './ops/attention.js';
 export { cat, stack, split, gather, scatterAdd, indexSelect, oneHot } from './ops/indexing.js';
 export { select, unbind, chunk, maskedFill, maskedSelect, maskedSelectAsync, roll, repeat, tile, tril, triu, diagonal, diagEmbed, diag, unflatten, movedim, index, sl, ellipsis, type Slice, type IndexItem, type IndexSpec } from './ops/select.js';

@@ -11,10 +11,10 @@ import {
   layerNorm,
   maxPool2d,
   noGrad,
-  normalize,
   ones,
   rand,
   relu,
+  standardize,
   variance,
   zeros,
   type Generator,
@@ -237,7 +237,7 @@ export class LayerNorm2d extends Module {
       throw new RangeError(`LayerNorm2d: expected input [N, ${this.numChannels}, ...], got ${fmt(x.shape)}`);
     }
     const bshape = [this.numChannels, ...x.shape.slice(2).map(() => 1)];
-    let y = normalize(x, 1, this.eps);
+    let y = standardize(x, 1, this.eps);
     if (this.weight) y = y.mul(this.weight.reshape(bshape));
     if (this.bias) y = y.add(this.bias.reshape(bshape));
     return y;
@@ -382,7 +382,7 @@ export class GroupNorm extends Module {
   override forward(x: Tensor): Tensor {
     if (x.ndim < 2 || x.shape[1] !== this.numChannels) throw new RangeError(`GroupNorm: expected input [N, ${this.numChannels}, ...], got ${fmt(x.shape)}`);
     const n = x.shape[0]!;
-    let y = normalize(x.reshape([n, this.numGroups, -1]), 2, this.eps).reshape(x.shape);
+    let y = standardize(x.reshape([n, this.numGroups, -1]), 2, this.eps).reshape(x.shape);
     const bshape = [this.numChannels, ...x.shape.slice(2).map(() => 1)];
     if (this.weight) y = y.mul(this.weight.reshape(bshape));
     if (this.bias) y = y.add(this.bias.reshape(bshape));

@@ -1,5 +1,5 @@
 /** Loss functions (PyTorch's names and reductions) and their module forms. */
-import { crossEntropy as coreCrossEntropy, type CrossEntropyOptions, type Tensor } from '@tsgrad/core';
+import { crossEntropy as coreCrossEntropy, mseLoss as coreMseLoss, type CrossEntropyOptions, type Tensor } from '@tsgrad/core';
 import { Module } from './module.js';
 
 /** How a loss reduces per-element values: mean (default), sum, or none. */
@@ -8,7 +8,8 @@ export type Reduction = 'mean' | 'sum' | 'none';
 /**
  * Cross-entropy between logits `[N, C, ...]` and int32 class indices `[N, ...]` or class
  * probabilities (soft targets, e.g. from Mixup) of the logits' shape, with optional label
- * smoothing, as `torch.nn.functional.cross_entropy`.
+ * smoothing, class `weight` and `ignoreIndex`, as `torch.nn.functional.cross_entropy`
+ * (core's `crossEntropy`).
  */
 export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
   return coreCrossEntropy(input, target, opts);
@@ -20,17 +21,9 @@ export interface MseLossOptions {
   readonly reduction?: Reduction;
 }
 
-/** Mean squared error `(input - target)^2`, reduced as asked (`torch.nn.functional.mse_loss`). */
+/** Mean squared error `(input - target)^2`, reduced as asked (`torch.nn.functional.mse_loss`; core's `mseLoss`). */
 export function mseLoss(input: Tensor, target: Tensor, opts: MseLossOptions = {}): Tensor {
-  if (input.ndim !== target.ndim || input.shape.some((d, i) => d !== target.shape[i])) {
-    throw new RangeError(`mseLoss: input [${input.shape.join(', ')}] and target [${target.shape.join(', ')}] must have the same shape`);
-  }
-  const sq = input.sub(target).square();
-  const reduction = opts.reduction ?? 'mean';
-  if (reduction === 'none') return sq;
-  if (reduction === 'sum') return sq.sum();
-  if (reduction !== 'mean') throw new RangeError(`mseLoss: reduction must be 'mean', 'sum' or 'none', got '${String(reduction)}'`);
-  return sq.mean();
+  return coreMseLoss(input, target, opts);
 }
 
 /** {@link crossEntropy} as a module: `new CrossEntropyLoss({labelSmoothing: 0.1}).loss(logits, target)`. */

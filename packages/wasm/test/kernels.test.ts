@@ -146,7 +146,7 @@ describe('fused along-axis kernels on wide lines', () => {
     it(`layer norm (channels-last and channels-first), GELU, log-softmax, forward and backward (${threads} thread(s))`, async () => {
       const b = threads === 1 ? one : two;
       const f = (x: Tensor) => {
-        const [y, back] = T.vjp((v: Tensor) => T.add(T.add(T.normalize(v, -1, 1e-6), T.normalize(v, 1, 1e-6)), T.add(T.gelu(v), T.logSoftmax(v, -1))), x);
+        const [y, back] = T.vjp((v: Tensor) => T.add(T.add(T.standardize(v, -1, 1e-6), T.standardize(v, 1, 1e-6)), T.add(T.gelu(v), T.logSoftmax(v, -1))), x);
         return T.add(y.sum(), back(T.onesLike(y))[0]!.mul(0.01).sum());
       };
       for (const s of [[4, 96, 5, 10], [3, 7, 6, 1003], [2, 3, 1, 2]]) await onBoth([s], f, b, 1e-4);

@@ -1,14 +1,14 @@
-/** Neural-network functions: softmax, log-softmax, cross-entropy, layer norm, dropout. */
-import { customOp, isGradEnabled } from '../autograd.js';
+/** Neural-network functions: softmax, log-softmax, standardize, layer norm, dropout, embedding (losses: ./losses.ts). */
+import { customOp, isGradEnabled, noGrad } from '../autograd.js';
 import { fmtShape, normAxis, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { defaultGenerator, type Generator } from '../rng.js';
 import { rand } from './creation.js';
-import { add, cast, div, exp, ge, mul, ne, neg, rsqrt, square, sub, where } from './elementwise.js';
-import { gather } from './indexing.js';
-import { primOut, requireFloat } from './prim.js';
+import { abs, add, cast, div, eq, exp, ge, gt, logicalAnd, mul, pow, rsqrt, square, sub, where } from './elementwise.js';
+import { indexSelect, oneHot } from './indexing.js';
+import { primOut, requireFloat, sameBackend } from './prim.js';
 import { logsumexp, max, mean, sum } from './reduce.js';
-import { packed, reshape, squeeze, unsqueeze } from './views.js';
+import { packed, reshape, unsqueeze } from './views.js';
 
 /** Softmax along `dim`, shifted by the max for stability; gradient `y (g - sum(g y))`. */
 export function softmax(x: Tensor, dim = -1): Tensor {
@@ -51,12 +51,14 @@ export function logSoftmax(x: Tensor, dim = -1): Tensor {
 
 /**
  * Standardizes `x` along `dim`: `(x - mean) / sqrt(var + eps)` with the biased variance,
- * the core of layer norm (`dim = -1`) and of channels-first layer norm (`dim = 1` of NCHW).
- * Uses the backend's fused kernels when it has them.
+ * the core of layer norm (`dim = -1`), channels-first layer norm (`dim = 1` of NCHW), group
+ * and instance norm. Uses the backend's fused kernels when it has them; those keep the
+ * internal name `normalize` (Backend.normalize), which is NOT `torch.nn.functional.normalize`:
+ * PyTorch's Lp normalization is {@link normalize} in ./norms.ts.
  */
-export function normalize(x: Tensor, dim: number, eps = 1e-5): Tensor {
-  requireFloat('normalize', x);
-  const d = normAxis(dim, x.ndim, 'normalize');
+export function standardize(x: Tensor, dim: number, eps = 1e-5): Tensor {
+  requireFloat('standardize', x);
+  const d = normAxis(dim, x.ndim, 'standardize');
   const b = x.backend;
   const [outer, len, inner] = aroundAxis(x.shape, d);
   const rstdOf = () => rsqrt(add(mean(square(sub(x, mean(x, d, true))), d, true), eps));
@@ -64,66 +66,12 @@ export function normalize(x: Tensor, dim: number, eps = 1e-5): Tensor {
     ? () => primOut('normalize', b, b.normalize!(packed(x).asView('normalize'), outer, len, inner, eps), x.shape, x.dtype)
     : () => mul(sub(x, mean(x, d, true)), rstdOf());
   // dx = rstd (g - mean(g) - xhat mean(g xhat)), with xhat the output.
-  return customOp('normalize', [x], forward, (g, xhat) => {
+  return customOp('standardize', [x], forward, (g, xhat) => {
     if (!isGradEnabled() && b.normalizeBackward) {
       return [primOut('normalizeBackward', b, b.normalizeBackward(packed(x).asView('normalize'), packed(g).asView('normalize'), outer, len, inner, eps), x.shape, x.dtype)];
     }
     return [mul(sub(sub(g, mean(g, d, true)), mul(xhat, mean(mul(g, xhat), d, true))), rstdOf())];
   });
-}
-
-/** Options of {@link crossEntropy} (PyTorch's names and defaults). */
-export interface CrossEntropyOptions {
-  /** `'mean'` (default) over the non-ignored targets, `'sum'`, or `'none'` for per-sample losses. */
-  readonly reduction?: 'mean' | 'sum' | 'none';
-  /** Mixes the target with the uniform distribution: `(1 - eps) * target + eps / C`. */
-  readonly labelSmoothing?: number;
-  /** Class index whose targets add no loss (class-index targets only; default -100). */
-  readonly ignoreIndex?: number;
-}
-
-/**
- * Cross-entropy between logits `input` `[N, C, ...]` and either int32 class indices
- * `[N, ...]` or class probabilities shaped like `input`, as `torch.nn.functional.cross_entropy`.
- */
-export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
-  requireFloat('crossEntropy', input);
-  const reduction = opts.reduction ?? 'mean';
-  const eps = opts.labelSmoothing ?? 0;
-  if (!(eps >= 0 && eps <= 1)) throw new RangeError(`crossEntropy: labelSmoothing must be in [0, 1], got ${eps}`);
-  if (input.ndim < 1) throw new RangeError('crossEntropy: input must have a class dimension');
-  const classDim = input.ndim === 1 ? 0 : 1;
-  const numClasses = input.shape[classDim]!;
-  const lsm = logSoftmax(input, classDim);
-  let losses: Tensor;
-  let count: Tensor | number;
-  if (target.dtype === 'int32') {
-    const expected = input.shape.filter((_, i) => i !== classDim);
-    if (target.ndim !== expected.length || target.shape.some((d, i) => d !== expected[i])) {
-      throw new RangeError(`crossEntropy: class-index target must have shape ${fmtShape(expected)} for input ${fmtShape(input.shape)}, got ${fmtShape(target.shape)}`);
-    }
-    const ignore = opts.ignoreIndex ?? -100;
-    const keep = ne(target, ignore);
-    const safeTarget = where(keep, target, 0);
-    const picked = squeeze(gather(lsm, classDim, unsqueeze(safeTarget, classDim)), classDim);
-    let loss = neg(picked);
-    if (eps > 0) loss = add(mul(loss, 1 - eps), mul(neg(sum(lsm, classDim)), eps / numClasses));
-    const mask = cast(keep, input.dtype);
-    losses = mul(loss, mask);
-    count = sum(mask);
-  } else {
-    if (target.dtype !== input.dtype) throw new TypeError(`crossEntropy: probability target must be ${input.dtype} like the input, got ${target.dtype}`);
-    if (target.ndim !== input.ndim || target.shape.some((d, i) => d !== input.shape[i])) {
-      throw new RangeError(`crossEntropy: probability target must have the input's shape ${fmtShape(input.shape)}, got ${fmtShape(target.shape)}`);
-    }
-    const smoothed = eps > 0 ? add(mul(target, 1 - eps), eps / numClasses) : target;
-    losses = neg(sum(mul(smoothed, lsm), classDim));
-    count = losses.size;
-  }
-  if (reduction === 'none') return losses;
-  if (reduction === 'sum') return sum(losses);
-  if (reduction !== 'mean') throw new RangeError(`crossEntropy: reduction must be 'mean', 'sum' or 'none', got '${String(reduction)}'`);
-  return div(sum(losses), count);
 }
 
 /**
@@ -145,7 +93,7 @@ export function layerNorm(x: Tensor, normalizedShape: Shape, weight: Tensor | nu
   }
   // Normalize over the trailing dims flattened into one.
   const lead = x.shape.slice(0, x.ndim - k);
-  let y = k === 1 ? normalize(x, -1, eps) : reshape(normalize(reshape(x, [...lead, -1]), -1, eps), x.shape);
+  let y = k === 1 ? standardize(x, -1, eps) : reshape(standardize(reshape(x, [...lead, -1]), -1, eps), x.shape);
   if (weight) y = mul(y, weight);
   if (bias) y = add(y, bias);
   return y;
@@ -169,4 +117,55 @@ export function dropout(x: Tensor, p = 0.5, opts: DropoutOptions = {}): Tensor {
   const mask = div(cast(ge(u, p), x.dtype), 1 - p);
   u.dispose();
   return mul(x, mask);
+}
+
+/** Options of {@link embedding} (PyTorch's names). */
+export interface EmbeddingOptions {
+  /** Row whose lookups get no gradient (its value is still returned); negative counts from the end. */
+  readonly paddingIdx?: number | null;
+  /** Rows looked up whose `normType`-norm exceeds this are rescaled IN PLACE to it first, as PyTorch. */
+  readonly maxNorm?: number | null;
+  /** The p of the norm for `maxNorm` (default 2). */
+  readonly normType?: number;
+}
+
+/**
+ * Looks up rows of `weight` `[V, D]` at int32 `indices` (any shape): output
+ * `[...indices.shape, D]`, as `torch.nn.functional.embedding`. The gradient reaches `weight`
+ * through the index-select's scatter-add; the `paddingIdx` row gets none. Indices outside
+ * `[0, V)` are not checked (that needs a readback) and give an undefined result.
+ */
+export function embedding(indices: Tensor, weight: Tensor, opts: EmbeddingOptions = {}): Tensor {
+  requireFloat('embedding', weight);
+  sameBackend('embedding', indices, weight);
+  if (indices.dtype !== 'int32') throw new TypeError(`embedding: indices must be an int32 tensor (e.g. T.tensor([0, 2], { dtype: 'int32' })), got ${indices.dtype}`);
+  if (weight.ndim !== 2) throw new RangeError(`embedding: weight must be 2-D [numEmbeddings, embeddingDim], got ${fmtShape(weight.shape)}`);
+  const [v, dim] = weight.shape as [number, number];
+  let pad = opts.paddingIdx ?? null;
+  if (pad !== null) {
+    if (!Number.isInteger(pad) || pad < -v || pad >= v) throw new RangeError(`embedding: paddingIdx must be an integer in [${-v}, ${v}), got ${pad}`);
+    if (pad < 0) pad += v;
+  }
+  const flat = reshape(indices, [-1]);
+  if (opts.maxNorm !== undefined && opts.maxNorm !== null) {
+    const maxNorm = opts.maxNorm;
+    const p = opts.normType ?? 2;
+    if (!(maxNorm > 0)) throw new RangeError(`embedding: maxNorm must be positive, got ${maxNorm}`);
+    if (!(p > 0)) throw new RangeError(`embedding: normType must be positive, got ${p}`);
+    // torch.embedding_renorm_: rows that are looked up and longer than maxNorm scale by maxNorm / (norm + 1e-7).
+    noGrad(() => {
+      const hits = unsqueeze(sum(oneHot(flat, v, 'int32'), 0), 1);
+      const norms = Number.isFinite(p) ? pow(sum(pow(abs(weight), p), 1, true), 1 / p) : max(abs(weight), 1, true);
+      const scale = where(logicalAnd(gt(hits, 0), gt(norms, maxNorm)), div(maxNorm, add(norms, 1e-7)), 1);
+      const renormed = mul(weight, scale);
+      weight.assign(renormed);
+      for (const t of [hits, norms, scale, renormed]) t.dispose();
+    });
+  }
+  let rows = indexSelect(weight, 0, flat);
+  if (pad !== null && weight.requiresGrad) {
+    // The padding row's value, cut off from the graph, where the index is paddingIdx.
+    rows = where(unsqueeze(eq(flat, pad), 1), rows.detach(), rows);
+  }
+  return reshape(rows, [...indices.shape, dim]);
 }

@@ -6,6 +6,7 @@ import { CORE_CASES, type OpCase } from './cases.js';
 import { INDEXING_CASES } from './cases-indexing.js';
 import { ELEMENTWISE_CASES } from './cases-elementwise.js';
 import { CONVPOOL_CASES } from './cases-convpool.js';
+import { NORMLOSS_CASES } from './cases-normloss.js';
 
 /** Every case the conformance suite runs. */
 export const OP_CASES: readonly OpCase[] = [
@@ -13,4 +14,5 @@ export const OP_CASES: readonly OpCase[] = [
   ...INDEXING_CASES,
   ...ELEMENTWISE_CASES,
   ...CONVPOOL_CASES,
+  ...NORMLOSS_CASES,
 ];

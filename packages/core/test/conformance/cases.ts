@@ -238,10 +238,10 @@ export const CORE_CASES: readonly OpCase[] = [
     })),
   },
   {
-    name: 'normalize along any dim (channels-first layer norm)',
+    name: 'standardize along any dim (channels-first layer norm)',
     draw: fc.record({ s: shape(1, 4), l: layout, k: fc.nat() }).map(({ s, l, k }) => ({
       inputs: [{ shape: s, layout: l }],
-      f: (x) => T.normalize(spreadAlong(x, k % s.length), k % s.length, 1e-6),
+      f: (x) => T.standardize(spreadAlong(x, k % s.length), k % s.length, 1e-6),
     })),
   },
   {

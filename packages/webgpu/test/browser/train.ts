@@ -53,7 +53,7 @@ function trainOn(backend: T.Backend): { losses: Promise<number[]>; params: T.Ten
     T.tidy(() => {
       let h = T.gelu(T.conv2d(x, w1, b1, { padding: 1 }));
       h = T.conv2d(h, wd, null, { padding: 1, groups: 8 });
-      h = T.normalize(h, 1, 1e-6); // channels-first layer norm
+      h = T.standardize(h, 1, 1e-6); // channels-first layer norm
       const pooled = T.mean(h, [2, 3]);
       const logits = T.add(T.matmul(pooled, wl), bl);
       const loss = T.crossEntropy(logits, labels);

@@ -17,7 +17,8 @@ export {
 } from './shape.js';
 
 // Backends
-export type { Backend, BackendMemory, BufferHandle, Conv2dParams, FusedKernels, View, UnaryOp, BinaryOp, CompareOp, ReduceOp, ArgReduceOp } from './backend.js';
+export type { Backend, BackendMemory, BufferHandle, Conv2dParams, FusedKernels, View, UnaryOp, BinaryOp, CompareOp, ReduceOp, ArgReduceOp, SortResult } from './backend.js';
+export { sortComparator } from './backend.js';
 export { PRIMITIVES, FUSED_KERNELS, UNARY_OPS, BINARY_OPS, COMPARE_OPS, REDUCE_OPS, ARG_REDUCE_OPS, OTHER_PRIMITIVES } from './backend.js';
 export { JsBackend } from './backends/js.js';
 export { registerBackend, setBackend, getBackend, initBackend, listBackends } from './registry.js';
@@ -60,9 +61,11 @@ export {
   add, sub, mul, div, pow, maximum, minimum,
   eq, ne, lt, le, gt, ge, logicalAnd, logicalNot, where, cast,
 } from './ops/elementwise.js';
-export { sum, mean, prod, max, min, argmax, argmin, variance, std, logsumexp, type VarOptions } from './ops/reduce.js';
+export { sum, mean, prod, max, min, amax, amin, maxDim, minDim, all, any, norm, argmax, argmin, variance, std, logsumexp, type VarOptions, type ValuesIndices, type NormOrder } from './ops/reduce.js';
+export { cumsum, cumprod, type ScanOptions } from './ops/scan.js';
+export { sort, argsort, topk, type SortOptions, type TopkOptions } from './ops/sort.js';
 export { reshape, flatten, permute, transpose, expand, squeeze, unsqueeze, slice, narrow, flip, pad, contiguous, embed, asStrided, sumTo } from './ops/views.js';
 export { matmul } from './ops/linalg.js';
 export { conv2d, avgPool2d, maxPool2d, adaptiveAvgPool2d, type Conv2dOptions, type PoolOptions, type IntPair } from './ops/conv.js';
 export { softmax, logSoftmax, normalize, crossEntropy, layerNorm, dropout, type CrossEntropyOptions, type DropoutOptions } from './ops/nn.js';
-export { cat, stack, split, gather, scatterAdd, indexSelect, oneHot } from './ops/indexing.js';
+export { cat, stack, split, gather, scatterAdd, scatter, indexAdd, indexSelect, oneHot, type ScatterOptions, type ScatterReduce } from './ops/indexing.js';

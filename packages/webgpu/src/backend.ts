@@ -10,7 +10,7 @@
  *   compiled pipeline serves every shape of its class.
  * - Buffers come from a pool of size buckets (see {@link WebGPUBackend.free}).
  */
-import { contiguousStrides, numel, type ArgReduceOp, type Backend, type BackendMemory, type BinaryOp, type BufferHandle, type CompareOp, type Conv2dParams, type DType, type ReduceOp, type TypedArray, type UnaryOp, type View } from '@tsgrad/core';
+import { contiguousStrides, numel, type ArgReduceOp, type Backend, type BackendMemory, type BinaryOp, type BufferHandle, type CompareOp, type Conv2dParams, type DType, type ReduceOp, type SortResult, type TypedArray, type UnaryOp, type View } from '@tsgrad/core';
 import { acquireDevice, type DeviceOptions } from './device.js';
 import * as K from './wgsl.js';
 
@@ -644,6 +644,29 @@ export class WebGPUBackend implements Backend {
     const n = numel(index.shape);
     this.dispatch(`scatterAdd|${t}`, () => K.scatterAddKernel(t), out, [this.buf(src).buffer, this.buf(index).buffer, this.errFlag], p, this.grid(Math.ceil(n / K.WG)));
     return out;
+  }
+
+  // ---- sorting ----
+
+  /**
+   * A rank kernel: one thread per element counts the elements of its row that sort before
+   * it (ties by position, so the sort is stable) and writes its position at that rank;
+   * the values are then gathered. O(len) work per element: simple and exact on every
+   * device, and fast enough for the rows sort is used on (top-k over classes, medians).
+   */
+  sort(x: View, descending: boolean): SortResult {
+    const t = wtype(x.dtype, 'sort');
+    const n = numel(x.shape);
+    const len = x.shape.length ? x.shape[x.shape.length - 1]! : 1;
+    const dense = this.copy(x) as GpuBuffer;
+    const indices = this.acquire(n, 'the indices of sort');
+    const p = new Params().set(0, n, len, descending ? 1 : 0);
+    this.dispatch(`sortRank|${t}`, () => K.sortRankKernel(t), indices, [this.buf(dense).buffer], p, this.grid(Math.ceil(n / K.WG)));
+    const shape = x.shape.length ? x.shape : [1];
+    const strides = contiguousStrides(shape);
+    const values = this.gather({ buffer: dense, dtype: x.dtype, shape, strides, offset: 0 }, shape.length - 1, { buffer: indices, dtype: 'int32', shape, strides, offset: 0 });
+    this.free(dense);
+    return { values, indices };
   }
 
   // ---- reductions ----

@@ -330,6 +330,39 @@ ${MAIN_1D} {
 }`;
 }
 
+/**
+ * Stable sort by ranks along contiguous rows: [0] elements, [1] row length, [2] descending.
+ * Thread i counts the row's elements that come before x[i] (NaN last ascending, first
+ * descending; ties by position) and writes its position in the row at that rank.
+ */
+export function sortRankKernel(t: WType): string {
+  const nan = (v: string) => (t === 'f32' ? `isnan_(${v})` : 'false');
+  return `${HEADER}
+@group(0) @binding(1) var<storage, read_write> out: array<i32>;
+@group(0) @binding(2) var<storage, read> x: array<${t}>;
+fn before(a: ${t}, b: ${t}, desc: bool) -> bool {
+  let na = ${nan('a')};
+  let nb = ${nan('b')};
+  if (na || nb) { return select(!na && nb, na && !nb, desc); }
+  return select(a < b, a > b, desc);
+}
+${MAIN_1D} {
+  ${THREAD_INDEX}
+  if (i >= pu(0u)) { return; }
+  let len = pu(1u);
+  let desc = pu(2u) != 0u;
+  let p = i % len;
+  let base = i - p;
+  let v = x[i];
+  var rank = 0u;
+  for (var j = 0u; j < len; j++) {
+    let w = x[base + j];
+    if (before(w, v, desc) || (j < p && !before(v, w, desc))) { rank++; }
+  }
+  out[base + rank] = i32(p);
+}`;
+}
+
 // ---------------------------------------------------------------------------------------
 // Tiled GEMM: matmul and convolution as implicit GEMM share one template.
 

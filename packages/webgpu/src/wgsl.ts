@@ -344,7 +344,7 @@ fn before(a: ${t}, b: ${t}, desc: bool) -> bool {
   let na = ${nan('a')};
   let nb = ${nan('b')};
   if (na || nb) { return select(!na && nb, na && !nb, desc); }
-  return select(a < b, a > b, desc);
+  return select((a < b), (a > b), desc);
 }
 ${MAIN_1D} {
   ${THREAD_INDEX}

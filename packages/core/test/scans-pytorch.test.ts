@@ -114,6 +114,12 @@ describe('maxDim / minDim (torch.max(x, dim)) and amax / amin', () => {
     expect(mx.indices.toArray()).toEqual([[1, 1, 0, 1]]);
     expect(x().maxDim(-1).indices.toArray()).toEqual([1, 0]);
   });
+  it('NaN is the maximum and the minimum, with its index (PyTorch: max([1, nan, 3], 0) = (nan, 1))', () => {
+    const y = T.tensor([1, NaN, 3], f64);
+    expect(T.maxDim(y, 0).values.item()).toBeNaN();
+    expect(T.maxDim(y, 0).indices.item()).toBe(1);
+    expect(T.minDim(y, 0).indices.item()).toBe(1);
+  });
   it('maxDim sends the gradient to the index; amax splits it between ties', () => {
     const [g] = T.grad((z) => T.sum(T.maxDim(z, 1).values))(x());
     expect(g!.toArray()).toEqual([[0, 1, 0, 0], [1, 0, 0, 0]]);

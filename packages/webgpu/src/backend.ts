@@ -662,9 +662,9 @@ export class WebGPUBackend implements Backend {
     const indices = this.acquire(n, 'the indices of sort');
     const p = new Params().set(0, n, len, descending ? 1 : 0);
     this.dispatch(`sortRank|${t}`, () => K.sortRankKernel(t), indices, [this.buf(dense).buffer], p, this.grid(Math.ceil(n / K.WG)));
-    const shape = x.shape.length ? x.shape : [1];
+    const shape = [len === 0 ? 0 : n / len, len]; // rows of the dense copy: any rank fits the gather
     const strides = contiguousStrides(shape);
-    const values = this.gather({ buffer: dense, dtype: x.dtype, shape, strides, offset: 0 }, shape.length - 1, { buffer: indices, dtype: 'int32', shape, strides, offset: 0 });
+    const values = this.gather({ buffer: dense, dtype: x.dtype, shape, strides, offset: 0 }, 1, { buffer: indices, dtype: 'int32', shape, strides, offset: 0 });
     this.free(dense);
     return { values, indices };
   }

@@ -234,7 +234,9 @@ function varArgs(keepdimOrOpts: boolean | VarOptions | undefined, opts: VarOptio
  * Variance over `dim` with `correction` (default 1, as PyTorch). `keepdim` is positional
  * like every reduction (`variance(x, 1, true, { correction: 0 })`); the older form
  * `variance(x, dim, { correction, keepdim })` still works. With `n - correction <= 0` the
- * result is NaN, as PyTorch's.
+ * result is NaN, as PyTorch's. Differs from PyTorch's legacy overload `var(x, dim, unbiased)`,
+ * where a positional boolean after `dim` means `unbiased`: here it is `keepdim` (write
+ * `{ correction: 0 }` for `unbiased=False`).
  */
 export function variance(x: Tensor, dim?: number | readonly number[], keepdimOrOpts?: boolean | VarOptions, opts: VarOptions = {}): Tensor {
   requireFloat('var', x);

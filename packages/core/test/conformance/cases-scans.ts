@@ -36,15 +36,18 @@ export const SCANS_CASES: readonly OpCase[] = [
     differentiable: false,
   },
   {
-    name: 'sort of long rows (several workgroups per row on webgpu) and of int32',
-    draw: fc.record({ n: fc.integer({ min: 200, max: 600 }), rows: dim(3) }).map(({ n, rows }) => ({
-      inputs: [{ shape: [rows, n] }, { shape: [rows, n], dtype: 'int32' as const, values: { intBelow: 7 } }],
-      f: (x, ints) => {
+    name: 'sort of long rows (rank kernel, and the bitonic network past 1024 on webgpu) and of int32 with ties',
+    draw: fc.record({ n: fc.integer({ min: 200, max: 600 }), m: fc.integer({ min: 1025, max: 2100 }), rows: dim(3), up: fc.boolean() }).map(({ n, m, rows, up }) => ({
+      inputs: [{ shape: [rows, n] }, { shape: [rows, m], dtype: 'int32' as const, values: { intBelow: 7 } }, { shape: [m, rows], layout: 'transposed' as const }],
+      // int32 output: compared exactly, so a single misplaced position fails.
+      f: (x, ints, long) => {
         const s = T.sort(x, -1, { descending: true });
-        const si = T.sort(ints, -1);
-        return T.add(T.add(s.values, asFloat(s.indices)), T.add(asFloat(si.values), asFloat(si.indices)));
+        const si = T.sort(ints, -1, { descending: !up });
+        const sl = T.sort(T.where(T.gt(long, 1.5), NaN, long), 0, { descending: up });
+        return T.cat([s.indices, si.indices, si.values, sl.indices].map((t) => t.reshape([-1])), 0);
       },
     })),
+    differentiable: false,
   },
   alongDim('topk (largest and smallest)', (x, d, _, k) => {
     const n = 1 + (k % x.shape[d]!);

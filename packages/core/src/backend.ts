@@ -79,7 +79,7 @@ export const ARG_REDUCE_OPS = ['argmax', 'argmin'] as const;
 export type ArgReduceOp = (typeof ARG_REDUCE_OPS)[number];
 
 /** The primitives that are methods of their own (not one of the op families above). */
-export const OTHER_PRIMITIVES = ['where', 'cast', 'copy', 'embed', 'cat', 'gather', 'scatterAdd', 'matmul'] as const;
+export const OTHER_PRIMITIVES = ['where', 'cast', 'copy', 'embed', 'cat', 'gather', 'scatterAdd', 'matmul', 'sort'] as const;
 
 /** Every primitive by name: what a backend must implement, and what the cross-backend suite checks. */
 export const PRIMITIVES: readonly string[] = [
@@ -217,4 +217,37 @@ export interface Backend extends FusedKernels {
   scatterAdd(src: View, axis: number, index: View, shape: Shape): BufferHandle;
   /** Batched matrix product `[..., M, K] @ [..., K, N]`; both have the same batch dims. */
   matmul(a: View, b: View): BufferHandle;
+  /**
+   * Sorts every row along the last axis, stably (equal values keep their order), as
+   * `torch.sort(stable=True)`: ascending with NaN last, or `descending` with NaN first;
+   * -0 and 0 are equal. Returns the sorted values (`x`'s dtype) and each value's int32
+   * position in its row, both contiguous of `x`'s shape. A primitive because a sort
+   * composed from the others costs O(n^2) per row (a rank count), where a backend sorts
+   * in O(n log n).
+   */
+  sort(x: View, descending: boolean): SortResult;
+}
+
+/** What {@link Backend.sort} returns: two fresh contiguous buffers of the input's shape. */
+export interface SortResult {
+  /** The sorted values. */
+  readonly values: BufferHandle;
+  /** int32 positions of the sorted values in their row. */
+  readonly indices: BufferHandle;
+}
+
+/**
+ * A stable comparison of two row positions for {@link Backend.sort} (ascending: NaN last;
+ * descending: NaN first), for host-side sorts with `Array.prototype.sort` (stable).
+ */
+export function sortComparator(v: ArrayLike<number>, descending: boolean): (a: number, b: number) => number {
+  return (a, b) => {
+    const x = v[a]!;
+    const y = v[b]!;
+    const nx = x !== x ? 1 : 0;
+    const ny = y !== y ? 1 : 0;
+    if (nx || ny) return descending ? ny - nx : nx - ny;
+    if (descending) return y < x ? -1 : y > x ? 1 : 0;
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
 }

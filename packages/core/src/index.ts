@@ -17,7 +17,8 @@ export {
 } from './shape.js';
 
 // Backends
-export type { Backend, BackendMemory, BufferHandle, Conv2dParams, FusedKernels, View, UnaryOp, BinaryOp, CompareOp, ReduceOp, ArgReduceOp } from './backend.js';
+export type { Backend, BackendMemory, BufferHandle, Conv2dParams, FusedKernels, View, UnaryOp, BinaryOp, CompareOp, ReduceOp, ArgReduceOp, SortResult } from './backend.js';
+export { sortComparator } from './backend.js';
 export { PRIMITIVES, FUSED_KERNELS, UNARY_OPS, BINARY_OPS, COMPARE_OPS, REDUCE_OPS, ARG_REDUCE_OPS, OTHER_PRIMITIVES } from './backend.js';
 export { JsBackend } from './backends/js.js';
 export { registerBackend, setBackend, getBackend, initBackend, listBackends } from './registry.js';
@@ -63,7 +64,9 @@ export {
 } from './ops/elementwise.js';
 export { log2, log10, tan, asin, acos, sinh, cosh, asinh, acosh, atanh, frac, isnan, isinf, isfinite } from './ops/math.js';
 export { softplus, logsigmoid, silu, mish, leakyRelu, elu, selu, celu, hardtanh, relu6, hardsigmoid, hardswish, type SoftplusOptions } from './ops/activations.js';
-export { sum, mean, prod, max, min, argmax, argmin, variance, std, logsumexp, type VarOptions } from './ops/reduce.js';
+export { sum, mean, prod, max, min, amax, amin, maxDim, minDim, all, any, norm, argmax, argmin, variance, std, logsumexp, type VarOptions, type ValuesIndices, type NormOrder } from './ops/reduce.js';
+export { cumsum, cumprod, type ScanOptions } from './ops/scan.js';
+export { sort, argsort, topk, type SortOptions, type TopkOptions } from './ops/sort.js';
 export { reshape, flatten, permute, transpose, expand, squeeze, unsqueeze, slice, narrow, flip, contiguous, embed, asStrided, sumTo } from './ops/views.js';
 export { pad, PAD_MODES, type PadMode, type PadOptions } from './ops/padding.js';
 export { matmul, dot, mv, mm, outer, bmm, addmm, baddbmm, trace, kron, type AddmmOptions } from './ops/linalg.js';
@@ -77,5 +80,5 @@ export { softmax, logSoftmax, standardize, layerNorm, dropout, embedding, type D
 export * from './ops/norms.js';
 export * from './ops/losses.js';
 export * from './ops/attention.js';
-export { cat, stack, split, gather, scatterAdd, indexSelect, oneHot } from './ops/indexing.js';
+export { cat, stack, split, gather, scatterAdd, scatter, indexAdd, indexSelect, oneHot, type ScatterOptions, type ScatterReduce } from './ops/indexing.js';
 export { select, unbind, chunk, maskedFill, maskedSelect, maskedSelectAsync, roll, repeat, tile, tril, triu, diagonal, diagEmbed, diag, unflatten, movedim, index, sl, ellipsis, type Slice, type IndexItem, type IndexSpec } from './ops/select.js';

@@ -18,6 +18,8 @@ import * as P from './ops/conv.js';
 import * as Pad from './ops/padding.js';
 import * as R from './ops/reduce.js';
 import * as S from './ops/select.js';
+import * as SC from './ops/scan.js';
+import * as SO from './ops/sort.js';
 import * as V from './ops/views.js';
 import { backendByName } from './registry.js';
 import { contiguousStrides, isContiguous, numel, type Shape } from './shape.js';
@@ -413,8 +415,20 @@ export class Tensor {
   /** Minimum over `dim`. */ min(dim?: number | readonly number[], keepdim = false): Tensor { return R.min(this, dim, keepdim); }
   /** Index of the maximum along `dim` (of the flattened tensor when omitted). */ argmax(dim?: number, keepdim = false): Tensor { return R.argmax(this, dim, keepdim); }
   /** Index of the minimum along `dim`. */ argmin(dim?: number, keepdim = false): Tensor { return R.argmin(this, dim, keepdim); }
-  /** Variance with Bessel's `correction` (default 1). */ var(dim?: number | readonly number[], opts?: R.VarOptions): Tensor { return R.variance(this, dim, opts); }
-  /** Standard deviation with `correction` (default 1). */ std(dim?: number | readonly number[], opts?: R.VarOptions): Tensor { return R.std(this, dim, opts); }
+  /** Variance with `correction` (default 1): `var(dim, keepdim, { correction })` (or `var(dim, { correction, keepdim })`). */ var(dim?: number | readonly number[], keepdimOrOpts?: boolean | R.VarOptions, opts?: R.VarOptions): Tensor { return R.variance(this, dim, keepdimOrOpts, opts); }
+  /** Standard deviation with `correction` (default 1); arguments as `var`. */ std(dim?: number | readonly number[], keepdimOrOpts?: boolean | R.VarOptions, opts?: R.VarOptions): Tensor { return R.std(this, dim, keepdimOrOpts, opts); }
+  /** `torch.amax`: maximum over `dim`, ties share the gradient. */ amax(dim?: number | readonly number[], keepdim = false): Tensor { return R.amax(this, dim, keepdim); }
+  /** `torch.amin`: minimum over `dim`, ties share the gradient. */ amin(dim?: number | readonly number[], keepdim = false): Tensor { return R.amin(this, dim, keepdim); }
+  /** `torch.max(x, dim)`: values and (first) indices of the maximum along `dim`. */ maxDim(dim: number, keepdim = false): R.ValuesIndices { return R.maxDim(this, dim, keepdim); }
+  /** `torch.min(x, dim)`: values and (first) indices of the minimum along `dim`. */ minDim(dim: number, keepdim = false): R.ValuesIndices { return R.minDim(this, dim, keepdim); }
+  /** Whether all elements over `dim` are non-zero (bool). */ all(dim?: number | readonly number[], keepdim = false): Tensor { return R.all(this, dim, keepdim); }
+  /** Whether any element over `dim` is non-zero (bool). */ any(dim?: number | readonly number[], keepdim = false): Tensor { return R.any(this, dim, keepdim); }
+  /** The p-norm over `dim` (default: 2-norm of everything). */ norm(p: R.NormOrder = 2, dim?: number | readonly number[], keepdim = false): Tensor { return R.norm(this, p, dim, keepdim); }
+  /** Cumulative sum along `dim`. */ cumsum(dim: number, opts?: SC.ScanOptions): Tensor { return SC.cumsum(this, dim, opts); }
+  /** Cumulative product along `dim` (exact gradient at zeros). */ cumprod(dim: number, opts?: SC.ScanOptions): Tensor { return SC.cumprod(this, dim, opts); }
+  /** Stable sort along `dim`: values and int32 indices. */ sort(dim = -1, opts?: SO.SortOptions): R.ValuesIndices { return SO.sort(this, dim, opts); }
+  /** The int32 positions that sort along `dim` (stable). */ argsort(dim = -1, opts?: SO.SortOptions): Tensor { return SO.argsort(this, dim, opts); }
+  /** The k largest (or smallest) values along `dim` and their indices. */ topk(k: number, dim = -1, opts?: SO.TopkOptions): R.ValuesIndices { return SO.topk(this, k, dim, opts); }
   /** `log(sum(exp(x)))`, computed stably. */ logsumexp(dim: number | readonly number[], keepdim = false): Tensor { return R.logsumexp(this, dim, keepdim); }
 
   // ---- linear algebra, conv, nn ----
@@ -440,6 +454,9 @@ export class Tensor {
 
   /** Values along `dim` at `index` (same rank as this tensor). */ gather(dim: number, index: Tensor): Tensor { return I.gather(this, dim, index); }
   /** Rows (entries along `dim`) picked by a 1-D index. */ indexSelect(dim: number, index: Tensor): Tensor { return I.indexSelect(this, dim, index); }
+  /** `torch.Tensor.scatter_add`: a copy with `src` added at `index` along `dim`. */ scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return I.scatterAdd(this, dim, index, src); }
+  /** `torch.Tensor.scatter` / `scatter_reduce`: a copy with `src` (or a number) written or reduced at `index`. */ scatter(dim: number, index: Tensor, src: Tensor | number, opts?: I.ScatterOptions): Tensor { return I.scatter(this, dim, index, src, opts); }
+  /** `torch.Tensor.index_add`: a copy with `alpha * source` added at the 1-D `index` along `dim`. */ indexAdd(dim: number, index: Tensor, source: Tensor, alpha = 1): Tensor { return I.indexAdd(this, dim, index, source, alpha); }
   /** Splits into chunks of `size` (or the given sizes) along `dim`. */ split(sizes: number | readonly number[], dim = 0): Tensor[] { return I.split(this, sizes, dim); }
   /** Splits into at most `chunks` pieces of `ceil(len / chunks)` along `dim`. */ chunk(chunks: number, dim = 0): Tensor[] { return S.chunk(this, chunks, dim); }
   /** Every slice along `dim`. */ unbind(dim = 0): Tensor[] { return S.unbind(this, dim); }

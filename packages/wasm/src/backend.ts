@@ -14,10 +14,12 @@ import type {
   Conv2dParams,
   DType,
   ReduceOp,
+  SortResult,
   TypedArray,
   UnaryOp,
   View,
 } from '@tsgrad/core';
+import { sortComparator } from '@tsgrad/core';
 import { OP } from './emitter.js';
 import { axisPart, BINARY, COMPARE, fixInt, offsetsOf, UNARY } from './host.js';
 import { buildElementwise, EW_RANK, RACC_SCALAR, RACC_VECTOR, type EwSpec, floatBinary, floatCompare, floatUnary, KIND_BYTES, type Kind } from './kernels/elementwise.js';
@@ -497,6 +499,33 @@ export class WasmBackend implements Backend {
       h[base[i]! - axisPart(i, index.shape, axis) * st + k * st] += h[vals[i]!]!;
     }
     return out;
+  }
+
+  /** Host-side: each row is read from the heap, sorted with the stable `Array.prototype.sort`, and written back. */
+  sort(x: View, descending: boolean): SortResult {
+    const n = numel(x.shape);
+    const len = x.shape.length ? x.shape[x.shape.length - 1]! : 1;
+    const values = this.alloc(x.dtype, n);
+    const indices = this.alloc('int32', n);
+    const offs = this.offs(x); // heap element offsets, row-major
+    const h = this.heapOf(x.dtype); // taken after the allocations, which may grow the heap
+    const ih = this.rt.heap.i32;
+    const vo = values.ptr / ITEM[x.dtype];
+    const io = indices.ptr / 4;
+    const row = new Float64Array(len);
+    const order = Array.from({ length: len }, (_, i) => i);
+    for (let r = 0; r * len < n; r++) {
+      for (let i = 0; i < len; i++) {
+        row[i] = h[offs[r * len + i]!]!;
+        order[i] = i;
+      }
+      order.sort(sortComparator(row, descending));
+      for (let i = 0; i < len; i++) {
+        h[vo + r * len + i] = row[order[i]!]!;
+        ih[io + r * len + i] = order[i]!;
+      }
+    }
+    return { values, indices };
   }
 
   matmul(a: View, b: View): BufferHandle {

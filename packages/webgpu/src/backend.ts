@@ -10,7 +10,7 @@
  *   compiled pipeline serves every shape of its class.
  * - Buffers come from a pool of size buckets (see {@link WebGPUBackend.free}).
  */
-import { contiguousStrides, numel, type ArgReduceOp, type Backend, type BackendMemory, type BinaryOp, type BufferHandle, type CompareOp, type Conv2dParams, type DType, type ReduceOp, type TypedArray, type UnaryOp, type View } from '@tsgrad/core';
+import { contiguousStrides, numel, type ArgReduceOp, type Backend, type BackendMemory, type BinaryOp, type BufferHandle, type CompareOp, type Conv2dParams, type DType, type ReduceOp, type SortResult, type TypedArray, type UnaryOp, type View } from '@tsgrad/core';
 import { acquireDevice, type DeviceOptions } from './device.js';
 import * as K from './wgsl.js';
 
@@ -657,6 +657,53 @@ export class WebGPUBackend implements Backend {
     const n = numel(index.shape);
     this.dispatch(`scatterAdd|${t}`, () => K.scatterAddKernel(t), out, [this.buf(src).buffer, this.buf(index).buffer, this.errFlag], p, this.grid(Math.ceil(n / K.WG)));
     return out;
+  }
+
+  // ---- sorting ----
+
+  /**
+   * A rank kernel: one thread per element counts the elements of its row that sort before
+   * it (ties by position, so the sort is stable) and writes its position at that rank;
+   * the values are then gathered. O(len) work per element: simple and exact on every
+   * device, and fast enough for the rows sort is used on (top-k over classes, medians).
+   */
+  sort(x: View, descending: boolean): SortResult {
+    const t = wtype(x.dtype, 'sort');
+    const n = numel(x.shape);
+    const len = x.shape.length ? x.shape[x.shape.length - 1]! : 1;
+    const dense = this.copy(x) as GpuBuffer;
+    const indices = this.acquire(n, 'the indices of sort');
+    if (len <= K.RANK_SORT_MAX) {
+      const p = new Params().set(0, n, len, descending ? 1 : 0);
+      this.dispatch(`sortRank|${t}`, () => K.sortRankKernel(t), indices, [this.buf(dense).buffer], p, this.grid(Math.ceil(n / K.WG)));
+    } else {
+      this.bitonic(t, dense, indices, n / len, len, descending);
+    }
+    const shape = [len === 0 ? 0 : n / len, len]; // rows of the dense copy: any rank fits the gather
+    const strides = contiguousStrides(shape);
+    const values = this.gather({ buffer: dense, dtype: x.dtype, shape, strides, offset: 0 }, 1, { buffer: indices, dtype: 'int32', shape, strides, offset: 0 });
+    this.free(dense);
+    return { values, indices };
+  }
+
+  /** Long rows: a bitonic network over rows padded to a power of two, one dispatch per pass. */
+  private bitonic(t: WT, dense: GpuBuffer, indices: GpuBuffer, rows: number, len: number, descending: boolean): void {
+    let P = 1;
+    while (P < len) P *= 2;
+    const total = rows * P;
+    const keys = this.acquire(total, 'the keys of sort');
+    const pos = this.acquire(total, 'the positions of sort');
+    const params = () => new Params().set(0, total, len, descending ? 1 : 0, P);
+    const grid = this.grid(Math.ceil(total / K.WG));
+    this.dispatch(`sortInit|${t}`, () => K.sortBitonicInitKernel(t), keys, [this.buf(pos).buffer, this.buf(dense).buffer], params(), grid);
+    for (let k = 2; k <= P; k *= 2) {
+      for (let j = k / 2; j > 0; j = Math.floor(j / 2)) {
+        this.dispatch(`sortStep|${t}`, () => K.sortBitonicStepKernel(t), keys, [this.buf(pos).buffer], params().set(4, k, j), grid);
+      }
+    }
+    this.dispatch('sortCompact', () => K.sortBitonicCompactKernel(), indices, [this.buf(pos).buffer], params(), this.grid(Math.ceil((rows * len) / K.WG)));
+    this.free(keys);
+    this.free(pos);
   }
 
   // ---- reductions ----

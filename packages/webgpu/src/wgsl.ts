@@ -373,6 +373,129 @@ ${MAIN_1D} {
 }`;
 }
 
+/** WGSL of the sort order on values: `before(a, b, desc)` (NaN last ascending, first descending). */
+function sortBefore(t: WType): string {
+  const nan = (v: string) => (t === 'f32' ? `isnan_(${v})` : 'false');
+  return `fn before(a: ${t}, b: ${t}, desc: bool) -> bool {
+  let na = ${nan('a')};
+  let nb = ${nan('b')};
+  if (na || nb) { return select(!na && nb, na && !nb, desc); }
+  return select((a < b), (a > b), desc);
+}`;
+}
+
+/** Rows up to this length sort by ranks (O(len) per element); longer rows by a bitonic network. */
+export const RANK_SORT_MAX = 1024;
+
+/**
+ * Stable sort by ranks along contiguous rows: [0] elements, [1] row length, [2] descending.
+ * Thread i counts the row's elements that come before x[i] (NaN last ascending, first
+ * descending; ties by position) and writes its position in the row at that rank.
+ */
+export function sortRankKernel(t: WType): string {
+  return `${HEADER}
+@group(0) @binding(1) var<storage, read_write> out: array<i32>;
+@group(0) @binding(2) var<storage, read> x: array<${t}>;
+${sortBefore(t)}
+${MAIN_1D} {
+  ${THREAD_INDEX}
+  if (i >= pu(0u)) { return; }
+  let len = pu(1u);
+  let desc = pu(2u) != 0u;
+  let p = i % len;
+  let base = i - p;
+  let v = x[i];
+  var rank = 0u;
+  for (var j = 0u; j < len; j++) {
+    let w = x[base + j];
+    if (before(w, v, desc) || (j < p && !before(v, w, desc))) { rank++; }
+  }
+  out[base + rank] = i32(p);
+}`;
+}
+
+/**
+ * Bitonic sort, setup: rows padded to a power of two P. Layout: [0] rows*P, [1] row length,
+ * [2] descending, [3] P. Copies the values and sets each key's position (padding gets
+ * positions >= len, which sort after everything).
+ */
+export function sortBitonicInitKernel(t: WType): string {
+  return `${HEADER}
+@group(0) @binding(1) var<storage, read_write> keys: array<${t}>;
+@group(0) @binding(2) var<storage, read_write> pos: array<i32>;
+@group(0) @binding(3) var<storage, read> x: array<${t}>;
+${MAIN_1D} {
+  ${THREAD_INDEX}
+  if (i >= pu(0u)) { return; }
+  let len = pu(1u);
+  let P = pu(3u);
+  let p = i % P;
+  let r = i / P;
+  keys[i] = select(${t}(0), x[min(r * len + p, r * len + len - 1u)], p < len);
+  pos[i] = i32(p);
+}`;
+}
+
+/**
+ * One compare-exchange pass (k, j) of the bitonic network over (value, position) keys,
+ * a strict total order, so the result is stable. Layout as the setup, plus [4] k, [5] j.
+ */
+export function sortBitonicStepKernel(t: WType): string {
+  return `${HEADER}
+@group(0) @binding(1) var<storage, read_write> keys: array<${t}>;
+@group(0) @binding(2) var<storage, read_write> pos: array<i32>;
+${sortBefore(t)}
+fn keyBefore(a: ${t}, ia: i32, b: ${t}, ib: i32, len: i32, desc: bool) -> bool {
+  let pa = ia >= len;
+  let pb = ib >= len;
+  if (pa || pb) { return (!pa && pb) || (pa && pb && ia < ib); }
+  if (before(a, b, desc)) { return true; }
+  if (before(b, a, desc)) { return false; }
+  return ia < ib;
+}
+${MAIN_1D} {
+  ${THREAD_INDEX}
+  if (i >= pu(0u)) { return; }
+  let len = pi(1u);
+  let desc = pu(2u) != 0u;
+  let P = pu(3u);
+  let k = pu(4u);
+  let j = pu(5u);
+  let p = i % P;
+  let l = p ^ j;
+  if (l <= p) { return; }
+  let a = i;
+  let b = i - p + l;
+  let va = keys[a];
+  let vb = keys[b];
+  let ia = pos[a];
+  let ib = pos[b];
+  let up = (p & k) == 0u;
+  let swap = select(keyBefore(va, ia, vb, ib, len, desc), keyBefore(vb, ib, va, ia, len, desc), up);
+  if (swap) {
+    keys[a] = vb;
+    keys[b] = va;
+    pos[a] = ib;
+    pos[b] = ia;
+  }
+}`;
+}
+
+/** Bitonic sort, finish: the first `len` positions of each padded row. Layout as the setup. */
+export function sortBitonicCompactKernel(): string {
+  return `${HEADER}
+@group(0) @binding(1) var<storage, read_write> out: array<i32>;
+@group(0) @binding(2) var<storage, read> pos: array<i32>;
+${MAIN_1D} {
+  ${THREAD_INDEX}
+  let len = pu(1u);
+  let P = pu(3u);
+  if (i >= pu(0u) / P * len) { return; }
+  let r = i / len;
+  out[i] = pos[r * P + i % len];
+}`;
+}
+
 // ---------------------------------------------------------------------------------------
 // Tiled GEMM: matmul and convolution as implicit GEMM share one template.
 

@@ -11,9 +11,11 @@ import type {
   BufferHandle,
   CompareOp,
   ReduceOp,
+  SortResult,
   UnaryOp,
   View,
 } from '../backend.js';
+import { sortComparator } from '../backend.js';
 import { allocArray, type DType, type TypedArray } from '../dtype.js';
 import { contiguousStrides, numel, type Shape } from '../shape.js';
 import { offsetsOf, viewOffsets } from './strided.js';
@@ -372,5 +374,23 @@ export class JsBackend implements Backend {
       }
     }
     return this.wrap(out);
+  }
+
+  sort(x: View, descending: boolean): SortResult {
+    const src = this.gatherView(x);
+    const len = x.shape.length ? x.shape[x.shape.length - 1]! : 1;
+    const vals = allocArray(x.dtype, src.length);
+    const idx = new Int32Array(src.length);
+    const order = Array.from({ length: len }, (_, i) => i);
+    for (let r = 0; r * len < src.length; r++) {
+      const row = src.subarray(r * len, (r + 1) * len);
+      for (let i = 0; i < len; i++) order[i] = i;
+      order.sort(sortComparator(row, descending)); // Array.prototype.sort is stable
+      for (let i = 0; i < len; i++) {
+        vals[r * len + i] = row[order[i]!]!;
+        idx[r * len + i] = order[i]!;
+      }
+    }
+    return { values: this.wrap(vals), indices: this.wrap(idx) };
   }
 }

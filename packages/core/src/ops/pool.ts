@@ -10,7 +10,7 @@ import { fmtShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { fromTypedArray, ones } from './creation.js';
 import { add, div, ge, logicalAnd, lt, maximum, mul, where } from './elementwise.js';
-import { cat, gather, indexSelect, scatterAdd } from './indexing.js';
+import { cat, gather, indexSelect, scatterInto } from './indexing.js';
 import { requireFloat } from './prim.js';
 import { argmax, max, mean, sum } from './reduce.js';
 import { pad, reshape, slice, squeeze, unsqueeze } from './views.js';
@@ -195,7 +195,7 @@ function maxOverWindows(op: string, x: Tensor, win: Tensor, h: Axis, w: Axis, wa
   if (!needGrad) return [y, idx];
   const xShape = x.shape;
   const [n, c] = xShape as [number, number];
-  const out = withGrad(y, op, [x], (g) => [reshape(scatterAdd(reshape(g, [n, c, h.out * w.out]), 2, reshape(idx!, [n, c, h.out * w.out]), [n, c, h.len * w.len]), xShape)]);
+  const out = withGrad(y, op, [x], (g) => [reshape(scatterInto(reshape(g, [n, c, h.out * w.out]), 2, reshape(idx!, [n, c, h.out * w.out]), [n, c, h.len * w.len]), xShape)]);
   return [out, idx];
 }
 
@@ -289,7 +289,7 @@ export function adaptiveMaxPool2d(x: Tensor, outputSize: IntPair, opts: { readon
     }
     return max(win, [2, 3]);
   });
-  const out = needGrad ? withGrad(y, op, [x], (g) => [reshape(scatterAdd(reshape(g, [n, c, oh * ow]), 2, reshape(idx!, [n, c, oh * ow]), [n, c, hh * ww]), x.shape)]) : y;
+  const out = needGrad ? withGrad(y, op, [x], (g) => [reshape(scatterInto(reshape(g, [n, c, oh * ow]), 2, reshape(idx!, [n, c, oh * ow]), [n, c, hh * ww]), x.shape)]) : y;
   return ret ? [out, idx!] : out;
 }
 
@@ -329,8 +329,8 @@ export function maxUnpool2d(x: Tensor, indices: Tensor, kernelSize: IntPair, opt
     if (bad >= 0) throw new RangeError(`${op}: index ${v[bad]} (flat position ${bad}) is out of range for output size ${fmtShape([oh, ow])}`);
   }
   const y = noGrad(() => {
-    const sums = scatterAdd(reshape(x, [n, c, ih * iw]), 2, flatIdx, [n, c, oh * ow]);
-    const counts = scatterAdd(ones([n, c, ih * iw], { dtype: x.dtype, backend: x.backend }), 2, flatIdx, [n, c, oh * ow]);
+    const sums = scatterInto(reshape(x, [n, c, ih * iw]), 2, flatIdx, [n, c, oh * ow]);
+    const counts = scatterInto(ones([n, c, ih * iw], { dtype: x.dtype, backend: x.backend }), 2, flatIdx, [n, c, oh * ow]);
     return reshape(div(sums, maximum(counts, 1)), [n, c, oh, ow]);
   });
   return withGrad(y, op, [x], (g) => [reshape(gather(reshape(g, [n, c, oh * ow]), 2, flatIdx), x.shape)]);

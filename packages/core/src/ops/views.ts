@@ -161,10 +161,38 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
 }
 
 /**
+ * Checks that the strided region `(shape, strides, offset)` stays inside `size` elements,
+ * as `torch.as_strided` does for its storage: without it a backend would read (or, in the
+ * adjoint, write) memory that belongs to other tensors. Negative strides are allowed
+ * (tsgrad's views flip with them) as long as every element stays in bounds.
+ */
+function checkStridedBounds(op: string, shape: Shape, strides: readonly number[], offset: number, size: number, what: string): void {
+  const geometry = `sizes ${fmtShape(shape)}, strides ${fmtShape(strides)} and offset ${offset}`;
+  if (strides.length !== shape.length) throw new RangeError(`${op}: ${geometry}: sizes and strides must have the same length`);
+  for (const d of shape) if (!Number.isInteger(d) || d < 0) throw new RangeError(`${op}: ${geometry}: sizes must be non-negative integers`);
+  for (const st of strides) if (!Number.isInteger(st)) throw new RangeError(`${op}: ${geometry}: strides must be integers`);
+  if (!Number.isInteger(offset) || offset < 0) throw new RangeError(`${op}: ${geometry}: the offset must be a non-negative integer`);
+  if (numel(shape) === 0) return;
+  let lo = offset;
+  let hi = offset;
+  shape.forEach((d, i) => {
+    const reach = (d - 1) * strides[i]!;
+    if (reach < 0) lo += reach;
+    else hi += reach;
+  });
+  if (lo < 0 || hi >= size) {
+    throw new RangeError(`${op}: ${geometry} reach elements ${lo}..${hi}, out of bounds for ${what} (${size} elements)`);
+  }
+}
+
+/**
  * A zero tensor of `shape` with `g` written at the strided region `(offset, strides)` of
  * its row-major layout: the adjoint of taking such a view. Differentiable both ways.
  */
 export function embed(g: Tensor, shape: Shape, offset: number, strides: readonly number[]): Tensor {
+  g.assertLive('embed');
+  for (const d of shape) if (!Number.isInteger(d) || d < 0) throw new RangeError(`embed: shape ${fmtShape(shape)} must hold non-negative integers`);
+  checkStridedBounds('embed', g.shape, strides, offset, numel(shape), `a tensor of shape ${fmtShape(shape)}`);
   const out = Tensor.fromBuffer(g.backend, g.backend.embed(g.asView('embed'), numel(shape), offset, strides), shape, g.dtype);
   const gShape = g.shape;
   return withGrad(out, 'embed', [g], (gg) => [asStrided(gg, gShape, strides, offset)]);
@@ -175,7 +203,9 @@ export function embed(g: Tensor, shape: Shape, offset: number, strides: readonly
  * contiguous). Elements may overlap (sliding windows); the gradient is {@link embed},
  * which adds overlapping positions up.
  */
-export function asStrided(x: Tensor, shape: Shape, strides: readonly number[], offset: number): Tensor {
+export function asStrided(x: Tensor, shape: Shape, strides: readonly number[], offset = 0): Tensor {
+  x.assertLive('asStrided');
+  checkStridedBounds('asStrided', shape, strides, offset, x.size, `the input of shape ${fmtShape(x.shape)}`);
   const xc = contiguous(x);
   const xShape = x.shape;
   return makeView(xc, 'asStrided', shape, strides, xc.offset + offset, (g) => embed(g, xShape, offset, strides));

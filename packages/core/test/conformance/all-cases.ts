@@ -7,6 +7,7 @@ import { INDEXING_CASES } from './cases-indexing.js';
 import { ELEMENTWISE_CASES } from './cases-elementwise.js';
 import { CONVPOOL_CASES } from './cases-convpool.js';
 import { NORMLOSS_CASES } from './cases-normloss.js';
+import { SCANS_CASES } from './cases-scans.js';
 
 /** Every case the conformance suite runs. */
 export const OP_CASES: readonly OpCase[] = [
@@ -15,4 +16,5 @@ export const OP_CASES: readonly OpCase[] = [
   ...ELEMENTWISE_CASES,
   ...CONVPOOL_CASES,
   ...NORMLOSS_CASES,
+  ...SCANS_CASES,
 ];

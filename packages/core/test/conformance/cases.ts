@@ -179,7 +179,7 @@ export const CORE_CASES: readonly OpCase[] = [
         inputs: [{ shape: s, layout: l }, { shape: idx, dtype: 'int32' as const, values: { intBelow: s[d]! } }, { shape: [m], dtype: 'int32' as const, values: { intBelow: s[d]! } }],
         f: (x, index, sel) => {
           const g = T.gather(x, d, index);
-          const back = T.scatterAdd(g, d, index, x.shape);
+          const back = T.scatterAdd(T.mul(x, 0.5), d, index, g);
           const hot = T.oneHot(sel, s[d]!, 'float32').sum(0);
           return T.add(T.add(back, T.indexSelect(x, d, sel).sum(d, true)), T.mul(x, hot.reshape(s.map((n, i) => (i === d ? n : 1)))));
         },

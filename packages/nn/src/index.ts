@@ -7,7 +7,7 @@
  *
  * @packageDocumentation
  */
-export { Module, Sequential, ModuleList, type StateDict, type LoadStateDictOptions, type LoadStateDictResult } from './module.js';
+export { Module, Sequential, ModuleList, Parameter, Buffer, type StateDict, type LoadStateDictOptions, type LoadStateDictResult } from './module.js';
 export {
   Linear,
   Conv2d,

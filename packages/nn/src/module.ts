@@ -108,7 +108,10 @@ function describe(v: unknown): string {
  * `#private` are never looked at: hold a module there to keep it out of the tree.
  *
  * `registerParameter`, `registerBuffer` and `registerModule` remain for names computed at
- * run time. A found or registered name becomes an accessor: assigning to it replaces the
+ * run time, and register at once: a property is only found at the next walk, so a
+ * `Parameter` field replaced by a plain (non-`requiresGrad`) tensor before any walk ends up a
+ * plain property, where a registered name would have kept it a parameter (the library's
+ * layers register their tensors for that reason). A found or registered name becomes an accessor: assigning to it replaces the
  * tensor or child in place (same position), and assigning a module, a `Parameter` or a
  * `Buffer` to it changes its kind, as in PyTorch. Registered tensors are taken out of every
  * `tidy` scope ({@link keep}) and live until {@link Module.dispose}; a replaced tensor is not

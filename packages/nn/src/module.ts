@@ -246,7 +246,7 @@ export class Module {
         this.assign_(k, v);
       } else if (v instanceof Module) {
         this.assign_(k, v);
-      } else if (Array.isArray(v) && kind === 'submodule' && (this.modules_.get(k) as ModuleList | undefined)?.listItems_() === v) {
+      } else if (Array.isArray(v) && kind === 'submodule' && (this.modules_.get(k) as Module | null | undefined)?.listItems_() === v) {
         continue; // the live list over this array
       } else if (isModuleArray(v, k, this)) {
         this.assign_(k, v);

@@ -13,7 +13,6 @@ export {
   Conv2d,
   LayerNorm,
   LayerNorm2d,
-  BatchNorm2d,
   GroupNorm,
   GELU,
   ReLU,
@@ -29,12 +28,18 @@ export {
   type LinearOptions,
   type Conv2dLayerOptions,
   type LayerNormOptions,
-  type BatchNormOptions,
   type GroupNormOptions,
   type DropoutLayerOptions,
   type DropPathOptions,
   type PoolLayerOptions,
 } from './layers.js';
+export { BatchNorm1d, BatchNorm2d, InstanceNorm2d, type BatchNormOptions, type InstanceNormOptions } from './norm.js';
+export { Conv1d, ConvTranspose2d, type Conv1dLayerOptions, type ConvTranspose2dLayerOptions } from './conv.js';
+export { Upsample, type UpsampleMode, type UpsampleOptions } from './upsample.js';
+export { Embedding, type EmbeddingOptions } from './embedding.js';
+export { MultiheadAttention, type MultiheadAttentionOptions, type AttendOptions } from './attention.js';
+export { SiLU, Softplus, LeakyReLU, ELU, Mish, Hardswish, Hardsigmoid, LogSigmoid, Tanh, Sigmoid } from './activations.js';
+export { Dropout2d } from './dropout2d.js';
 export * as init from './init.js';
 export {
   calculateFanInAndFanOut,

@@ -193,7 +193,7 @@ export class Tensor {
   private readSync(op: string, asyncForm: string): TypedArray {
     this.assertLive(op);
     if (!this.backend.canReadSync) {
-      throw new Error(`${op}: backend '${this.backend.name}' cannot read values synchronously; use ${asyncForm} instead`);
+      throw new Error(`${op}: backend '${this.backend.name}' cannot read synchronously; use ${asyncForm} instead`);
     }
     const c = this.isContiguous && this.offset === 0 ? this : this.contiguousCopy();
     const out = c.backend.readSync(c.storageRef.buffer, c.dtype, c.size);

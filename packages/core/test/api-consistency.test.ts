@@ -31,9 +31,9 @@ describe('reading values', () => {
 
   it('the synchronous reads on an async-only backend name the async form', () => {
     const g = tensor([5], { backend: asyncOnly() });
-    expect(() => g.item()).toThrow("item: backend 'gpu-like' cannot read values synchronously; use (await tensor.data())[0] instead");
-    expect(() => g.toArray()).toThrow("toArray: backend 'gpu-like' cannot read values synchronously; use await tensor.array() instead");
-    expect(() => g.dataSync()).toThrow("dataSync: backend 'gpu-like' cannot read values synchronously; use await tensor.data() instead");
+    expect(() => g.item()).toThrow("item: backend 'gpu-like' cannot read synchronously; use (await tensor.data())[0] instead");
+    expect(() => g.toArray()).toThrow("toArray: backend 'gpu-like' cannot read synchronously; use await tensor.array() instead");
+    expect(() => g.dataSync()).toThrow("dataSync: backend 'gpu-like' cannot read synchronously; use await tensor.data() instead");
     expect(() => tensor([1, 2]).item()).toThrow(/tensor has 2 elements, not 1/);
   });
 });

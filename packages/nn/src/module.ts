@@ -67,6 +67,9 @@ export function Buffer(t: Tensor, persistent = true): Tensor {
 
 type Kind = 'parameter' | 'buffer' | 'submodule';
 
+/** Modules whose `toString` is running (a cycle prints as `<cycle>` instead of recursing). */
+const PRINTING = new WeakSet<Module>();
+
 function isFloatLeafWithGrad(t: Tensor): boolean {
   return t.requiresGrad && t.gradNode === null && (t.dtype === 'float32' || t.dtype === 'float64');
 }
@@ -401,25 +404,34 @@ export class Module {
    */
   stateDict(prefix = ''): StateDict {
     const out: StateDict = {};
-    const visit = (m: Module, p: string): void => {
-      for (const [n, t] of m.ordered_(m.params_)) if (t) out[p + n] = t;
-      for (const [n, t] of m.ordered_(m.buffers_)) if (t && !m.nonPersistent_.has(n)) out[p + n] = t;
-      for (const [n, c] of m.namedChildren()) visit(c, `${p}${n}.`);
-    };
-    visit(this, prefix ? `${prefix}.` : '');
+    for (const { key, tensor } of this.stateEntries_(prefix ? `${prefix}.` : '')) out[key] = tensor;
     return out;
   }
 
   /** Where each state-dict key lives: the owning module, the local name, and the kind. */
   private stateSlots(): Map<string, { module: Module; name: string; kind: 'parameter' | 'buffer' }> {
     const slots = new Map<string, { module: Module; name: string; kind: 'parameter' | 'buffer' }>();
-    const visit = (m: Module, p: string): void => {
-      for (const [n, t] of m.ordered_(m.params_)) if (t) slots.set(p + n, { module: m, name: n, kind: 'parameter' });
-      for (const [n, t] of m.ordered_(m.buffers_)) if (t && !m.nonPersistent_.has(n)) slots.set(p + n, { module: m, name: n, kind: 'buffer' });
-      for (const [n, c] of m.namedChildren()) visit(c, `${p}${n}.`);
-    };
-    visit(this, '');
+    for (const { key, module, name, kind } of this.stateEntries_('')) slots.set(key, { module, name, kind });
     return slots;
+  }
+
+  /**
+   * Every parameter and persistent buffer with its state-dict key, in PyTorch's order. Shared
+   * modules appear under each name (as PyTorch); a module that contains its own ancestor is
+   * an error (the keys would never end).
+   */
+  private *stateEntries_(
+    p: string,
+    path: Set<Module> = new Set(),
+  ): Generator<{ key: string; module: Module; name: string; kind: 'parameter' | 'buffer'; tensor: Tensor }> {
+    if (path.has(this)) {
+      throw new Error(`${this.constructor.name}: the module tree has a cycle at '${p.slice(0, -1)}' (a module holds one of its ancestors); keep back-references in a #private or non-enumerable field`);
+    }
+    path.add(this);
+    for (const [n, t] of this.ordered_(this.params_)) if (t) yield { key: p + n, module: this, name: n, kind: 'parameter', tensor: t };
+    for (const [n, t] of this.ordered_(this.buffers_)) if (t && !this.nonPersistent_.has(n)) yield { key: p + n, module: this, name: n, kind: 'buffer', tensor: t };
+    for (const [n, c] of this.namedChildren()) yield* c.stateEntries_(`${p}${n}.`, path);
+    path.delete(this);
   }
 
   /**
@@ -532,10 +544,16 @@ export class Module {
   /** A tree of the module and its children, like PyTorch's `print(model)`. */
   toString(): string {
     const head = `${this.constructor.name}(${this.extraRepr()}`;
-    const kids = [...this.namedChildren()];
-    if (!kids.length) return `${head})`;
-    const body = kids.map(([n, m]) => `  (${n}): ${m.toString().split('\n').join('\n  ')}`).join('\n');
-    return `${head}\n${body}\n)`;
+    if (PRINTING.has(this)) return `${head}) <cycle>`;
+    PRINTING.add(this);
+    try {
+      const kids = [...this.namedChildren()];
+      if (!kids.length) return `${head})`;
+      const body = kids.map(([n, m]) => `  (${n}): ${m.toString().split('\n').join('\n  ')}`).join('\n');
+      return `${head}\n${body}\n)`;
+    } finally {
+      PRINTING.delete(this);
+    }
   }
 }
 

@@ -229,3 +229,23 @@ describe('automatic registration', () => {
     n.dispose();
   });
 });
+
+describe('automatic registration: cycles', () => {
+  it('a child holding its parent is a clear error in stateDict, and prints without recursing', () => {
+    class Child extends Module {
+      lin = new Linear(1, 1);
+      parent: Module | null = null;
+    }
+    class Parent extends Module {
+      child = new Child();
+    }
+    const p = new Parent();
+    p.child.parent = p;
+    expect(() => p.stateDict()).toThrow(/the module tree has a cycle at 'child.parent'/);
+    expect(p.toString()).toContain('(parent): Parent() <cycle>');
+    expect(p.parameters().length).toBe(2); // parameters dedupe modules, so a cycle is harmless there
+    p.child.parent = null;
+    expect(Object.keys(p.stateDict())).toEqual(['child.lin.weight', 'child.lin.bias']);
+    p.dispose();
+  });
+});

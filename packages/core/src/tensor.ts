@@ -52,8 +52,8 @@ export type TensorLike = Tensor | number;
  * An n-dimensional array on a backend, with reverse-mode autodiff.
  *
  * Views (reshape, permute, expand, slice, flip, ...) share storage; `contiguous()` copies
- * only when needed. Read values with `await t.data()` (any backend) or `t.dataSync()`
- * (CPU backends).
+ * only when needed. Read values with `await t.data()` / `await t.array()` (any backend) or
+ * `t.dataSync()` / `t.toArray()` / `t.item()` (CPU backends).
  */
 export class Tensor {
   /** Unique id, for debugging and printing graphs. */

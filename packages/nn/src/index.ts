@@ -1,7 +1,9 @@
 /**
  * @tsgrad/nn: neural-network building blocks on @tsgrad/core, shaped like `torch.nn` and
- * `torch.optim`: {@link Module} with parameters, buffers, state dicts and train/eval mode;
- * layers with PyTorch's parameter names and default initialisation; initialisers; losses;
+ * `torch.optim`: {@link Module} with parameters, buffers, state dicts and train/eval mode,
+ * registering the layers, `Parameter`s and `Buffer`s assigned to its properties; layers with
+ * PyTorch's parameter names and default initialisation (linear, convolutions, norms,
+ * embedding, attention, resampling, activations, dropout); initialisers; losses;
  * SGD, Adam and AdamW with parameter groups; learning-rate schedules; gradient clipping; an
  * EMA of model weights; safetensors reading and writing.
  *

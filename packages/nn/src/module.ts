@@ -563,9 +563,11 @@ export class Module {
  */
 function isModuleArray(v: unknown, name: string, owner: Module): v is Module[] {
   if (!Array.isArray(v) || v.length === 0) return false;
-  const mods = v.filter((x) => x instanceof Module).length;
+  // Walks run often: a long array of plain values is judged by its first 64 entries.
+  const head = v[0] instanceof Module ? v : v.slice(0, 64);
+  const mods = head.filter((x) => x instanceof Module).length;
   if (mods === 0) return false;
-  if (mods !== v.length) {
+  if (mods !== head.length) {
     throw new TypeError(`${owner.constructor.name}: property '${name}' is an array mixing modules with other values; only arrays of modules are registered (make it #private to keep it out of the module tree)`);
   }
   return true;

@@ -225,4 +225,20 @@ describe('issue-8 layers: behaviour beyond the fixtures', () => {
     expect(mha.forward(x).shape).toEqual([3, 1, 4]);
     mha.dispose();
   });
+
+  it('MultiheadAttention: dropout on the weights in training only, weights optional', () => {
+    const mha = new MultiheadAttention(4, 2, { dropout: 0.5, batchFirst: true });
+    const x = ones([2, 6, 4]);
+    const [out, w] = mha.attend(x, x, x, { averageAttnWeights: false });
+    expect(out.shape).toEqual([2, 6, 4]);
+    const rows = w!.sum(-1).toArray() as number[][][];
+    // Dropped weights make rows sum to something other than 1 in training.
+    expect(rows.flat(2).some((r) => Math.abs(r - 1) > 1e-3)).toBe(true);
+    mha.eval();
+    const [, w2] = mha.attend(x, x, x);
+    for (const r of (w2!.sum(-1).toArray() as number[][]).flat()) expect(r).toBeCloseTo(1, 5);
+    expect(mha.attend(x, x, x, { needWeights: false })[1]).toBeNull();
+    expect(Object.keys(mha.stateDict())).toEqual(['in_proj_weight', 'in_proj_bias', 'out_proj.weight', 'out_proj.bias']);
+    mha.dispose();
+  });
 });

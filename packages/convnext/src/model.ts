@@ -4,7 +4,7 @@
  * every variant from atto to xlarge, and the options tsgrad adds (stem stride 2 for 32x32
  * images, kernel size).
  */
-import { defaultGenerator, noGrad, ones, tidy, type Generator, type Tensor } from '@tsgrad/core';
+import { defaultGenerator, full, noGrad, tidy, type Generator, type Tensor } from '@tsgrad/core';
 import { Conv2d, DropPath, GELU, Identity, LayerNorm, LayerNorm2d, Linear, Module, ModuleList, Sequential, truncNormal_, zeros_ } from '@tsgrad/nn';
 
 /** Depths and widths of one ConvNeXt variant. */
@@ -82,17 +82,17 @@ export class Block extends Module {
   /** Layer scale `[C]`, or null when created with `layerScaleInitValue <= 0`. */
   declare readonly gamma: Tensor | null;
   /** Depthwise conv `[C, 1, k, k]`. */
-  declare readonly dwconv: Conv2d;
+  readonly dwconv: Conv2d;
   /** Channels-last LayerNorm over C. */
-  declare readonly norm: LayerNorm;
+  readonly norm: LayerNorm;
   /** Linear C → 4C. */
-  declare readonly pwconv1: Linear;
+  readonly pwconv1: Linear;
   /** GELU (exact). */
-  declare readonly act: GELU;
+  readonly act: GELU;
   /** Linear 4C → C. */
-  declare readonly pwconv2: Linear;
+  readonly pwconv2: Linear;
   /** Stochastic depth (or Identity when the rate is 0). */
-  declare readonly drop_path: Module;
+  readonly drop_path: Module;
 
   /** A block of width `dim`. */
   constructor(
@@ -105,14 +105,15 @@ export class Block extends Module {
     const ls = opts.layerScaleInitValue ?? 1e-6;
     const eps = opts.eps ?? 1e-6;
     const g = opts.generator ?? defaultGenerator;
-    this.registerParameter('gamma', ls > 0 ? ones([dim]).mul(ls) : null);
-    this.registerModule('dwconv', new Conv2d(dim, dim, k, { padding: Math.floor(k / 2), groups: dim, generator: g }));
-    this.registerModule('norm', new LayerNorm(dim, { eps }));
-    this.registerModule('pwconv1', new Linear(dim, 4 * dim, { generator: g }));
-    this.registerModule('act', new GELU());
-    this.registerModule('pwconv2', new Linear(4 * dim, dim, { generator: g }));
+    // Registered at once (a parameter replaced by a plain tensor later stays a parameter).
+    this.registerParameter('gamma', ls > 0 ? full([dim], ls) : null);
+    this.dwconv = new Conv2d(dim, dim, k, { padding: Math.floor(k / 2), groups: dim, generator: g });
+    this.norm = new LayerNorm(dim, { eps });
+    this.pwconv1 = new Linear(dim, 4 * dim, { generator: g });
+    this.act = new GELU();
+    this.pwconv2 = new Linear(4 * dim, dim, { generator: g });
     const dp = opts.dropPath ?? 0;
-    this.registerModule('drop_path', dp > 0 ? new DropPath(dp, { generator: g }) : new Identity());
+    this.drop_path = dp > 0 ? new DropPath(dp, { generator: g }) : new Identity();
   }
 
   override forward(x: Tensor): Tensor {
@@ -147,13 +148,13 @@ function checkArch(depths: readonly number[], dims: readonly number[]): void {
  */
 export class ConvNeXt extends Module {
   /** Stem and the three downsampling layers. */
-  declare readonly downsample_layers: ModuleList<Sequential>;
+  downsample_layers!: ModuleList<Sequential>;
   /** The four stages of blocks. */
-  declare readonly stages: ModuleList<Sequential>;
+  stages!: ModuleList<Sequential>;
   /** Final LayerNorm over the pooled features. */
-  declare readonly norm: LayerNorm;
-  /** Classifier. */
-  declare readonly head: Linear;
+  norm!: LayerNorm;
+  /** Classifier; assign a new `Linear` to fine-tune on other classes (`model.head = new Linear(C, K)`). */
+  head!: Linear;
   /** Blocks per stage. */
   readonly depths: readonly number[];
   /** Channels per stage. */
@@ -200,7 +201,7 @@ export class ConvNeXt extends Module {
       for (let i = 0; i < 3; i++) {
         ds.append(new Sequential(new LayerNorm2d(dims[i]!, { eps }), new Conv2d(dims[i]!, dims[i + 1]!, 2, { stride: 2, generator: g })));
       }
-      this.registerModule('downsample_layers', ds);
+      this.downsample_layers = ds;
 
       const total = this.depths.reduce((a, b) => a + b, 0);
       // torch.linspace(0, drop_path_rate, total)
@@ -215,9 +216,9 @@ export class ConvNeXt extends Module {
         stages.append(new Sequential(...blocks));
         cur += this.depths[i]!;
       }
-      this.registerModule('stages', stages);
-      this.registerModule('norm', new LayerNorm(d3, { eps }));
-      this.registerModule('head', new Linear(d3, this.numClasses, { generator: g }));
+      this.stages = stages;
+      this.norm = new LayerNorm(d3, { eps });
+      this.head = new Linear(d3, this.numClasses, { generator: g });
 
       // Official init: trunc_normal_(std=.02) for Conv2d/Linear weights, zero biases.
       for (const m of this.modules()) {

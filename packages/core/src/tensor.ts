@@ -57,8 +57,8 @@ export type TensorLike = Tensor | number;
  * An n-dimensional array on a backend, with reverse-mode autodiff.
  *
  * Views (reshape, permute, expand, slice, flip, ...) share storage; `contiguous()` copies
- * only when needed. Read values with `await t.data()` (any backend) or `t.dataSync()`
- * (CPU backends).
+ * only when needed. Read values with `await t.data()` / `await t.array()` (any backend) or
+ * `t.dataSync()` / `t.toArray()` / `t.item()` (CPU backends).
  */
 export class Tensor {
   /** Unique id, for debugging and printing graphs. */
@@ -184,11 +184,21 @@ export class Tensor {
     return out;
   }
 
-  /** The values synchronously; only on CPU backends (`js`, `wasm`). */
+  // ---- reading values (API consistency: the same names on every backend) ----
+
+  /**
+   * The values synchronously; only on backends that can read synchronously (`js`, `wasm`).
+   * On a GPU backend it throws, naming the async form: `await tensor.data()`.
+   */
   dataSync(): TypedArray {
-    this.assertLive('dataSync');
+    return this.readSync('dataSync', 'await tensor.data()');
+  }
+
+  /** Reads synchronously, or throws saying which async call `op` should be replaced with. */
+  private readSync(op: string, asyncForm: string): TypedArray {
+    this.assertLive(op);
     if (!this.backend.canReadSync) {
-      throw new Error(`dataSync: backend '${this.backend.name}' cannot read synchronously; use await tensor.data()`);
+      throw new Error(`${op}: backend '${this.backend.name}' cannot read synchronously; use ${asyncForm} instead`);
     }
     const c = this.isContiguous && this.offset === 0 ? this : this.contiguousCopy();
     const out = c.backend.readSync(c.storageRef.buffer, c.dtype, c.size);
@@ -200,9 +210,8 @@ export class Tensor {
     return A.noGrad(() => V.contiguous(this, true));
   }
 
-  /** The values as nested arrays (numbers; bools as booleans); CPU backends only. */
-  toArray(): unknown {
-    const flat = this.dataSync();
+  /** Row-major values as nested arrays of this tensor's shape (a number for a 0-d tensor). */
+  private nest(flat: TypedArray): unknown {
     const isBool = this.dtype === 'bool';
     const build = (dim: number, at: number): unknown => {
       if (dim === this.ndim) return isBool ? flat[at] !== 0 : flat[at];
@@ -212,15 +221,33 @@ export class Tensor {
     return build(0, 0);
   }
 
-  /** The single value of a one-element tensor; CPU backends only. */
-  item(): number {
-    if (this.size !== 1) throw new Error(`item: tensor has ${this.size} elements, not 1 (shape [${this.shape.join(', ')}])`);
-    return this.dataSync()[0]!;
+  /**
+   * The values as nested arrays (numbers; bools as booleans; a number for a 0-d tensor), on
+   * every backend: the async counterpart of {@link Tensor.toArray}, like tfjs's `array()`.
+   */
+  async array(): Promise<unknown> {
+    return this.nest(await this.data());
   }
 
-  /** A readable rendering like PyTorch's (values only on CPU backends). */
+  /** The values as nested arrays, synchronously; on a GPU backend use `await tensor.array()`. */
+  toArray(): unknown {
+    return this.nest(this.readSync('toArray', 'await tensor.array()'));
+  }
+
+  /** The single value of a one-element tensor, synchronously; on a GPU backend use `(await tensor.data())[0]`. */
+  item(): number {
+    if (this.size !== 1) throw new Error(`item: tensor has ${this.size} elements, not 1 (shape [${this.shape.join(', ')}])`);
+    return this.readSync('item', '(await tensor.data())[0]')[0]!;
+  }
+
+  /** A readable rendering like PyTorch's (values only on backends that read synchronously). */
   toString(): string {
     return formatTensor(this);
+  }
+
+  /** What Node's `console.log(t)` and `util.inspect(t)` show: {@link Tensor.toString}, not the internals. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
   }
 
   // ---- autograd ----

@@ -10,18 +10,16 @@ import {
   gelu,
   layerNorm,
   maxPool2d,
-  noGrad,
   ones,
   rand,
   relu,
   standardize,
-  variance,
   zeros,
   type Generator,
   type IntPair,
   type Tensor,
 } from '@tsgrad/core';
-import { kaimingUniform_, uniform_, calculateFanInAndFanOut } from './init.js';
+import { fmt, pairOf, positiveInt, resetLinearLike } from './layer-utils.js';
 import { Module } from './module.js';
 
 /** Options for layers that create random parameters. */
@@ -30,23 +28,6 @@ export interface LayerInitOptions {
   readonly generator?: Generator;
 }
 
-function fmt(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
-}
-
-function positiveInt(v: number, what: string, layer: string): void {
-  if (!Number.isInteger(v) || v < 1) throw new RangeError(`${layer}: ${what} must be a positive integer, got ${v}`);
-}
-
-/** PyTorch's default for Linear and Conv: kaiming_uniform(a=sqrt(5)) weight, U(-1/sqrt(fanIn), 1/sqrt(fanIn)) bias. */
-function resetLinearLike(weight: Tensor, bias: Tensor | null, generator: Generator): void {
-  kaimingUniform_(weight, { a: Math.sqrt(5), generator });
-  if (bias) {
-    const [fanIn] = calculateFanInAndFanOut(weight);
-    const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-    uniform_(bias, -bound, bound, { generator });
-  }
-}
 
 /** Options of {@link Linear}. */
 export interface LinearOptions extends LayerInitOptions {
@@ -107,9 +88,6 @@ export interface Conv2dLayerOptions extends LayerInitOptions {
   readonly bias?: boolean;
 }
 
-function pairOf(v: IntPair): [number, number] {
-  return typeof v === 'number' ? [v, v] : [v[0], v[1]];
-}
 
 /** 2-D convolution over NCHW input: weight `[out, in/groups, kH, kW]`, bias `[out]`. */
 export class Conv2d extends Module {
@@ -245,102 +223,6 @@ export class LayerNorm2d extends Module {
 
   override extraRepr(): string {
     return `${this.numChannels}, eps=${this.eps}`;
-  }
-}
-
-/** Options of {@link BatchNorm2d} (PyTorch's names and defaults). */
-export interface BatchNormOptions {
-  /** Added to the variance (default 1e-5). */
-  readonly eps?: number;
-  /** Weight of the new batch in the running statistics (default 0.1); null: cumulative average. */
-  readonly momentum?: number | null;
-  /** Learnable `weight` and `bias` (default true). */
-  readonly affine?: boolean;
-  /** Keep running statistics for evaluation (default true). */
-  readonly trackRunningStats?: boolean;
-}
-
-/**
- * Batch normalization over NCHW input: in training, normalizes with the batch's mean and
- * biased variance over (N, H, W) and updates `running_mean` / `running_var` (with the
- * unbiased variance) and `num_batches_tracked`; in evaluation, uses the running statistics.
- */
-export class BatchNorm2d extends Module {
-  /** Scale `[C]`, or null. */
-  declare readonly weight: Tensor | null;
-  /** Shift `[C]`, or null. */
-  declare readonly bias: Tensor | null;
-  /** Running mean `[C]` (buffer), or null. */
-  declare readonly running_mean: Tensor | null;
-  /** Running variance `[C]` (buffer), or null. */
-  declare readonly running_var: Tensor | null;
-  /** Batches seen in training (int32 scalar buffer), or null. */
-  declare readonly num_batches_tracked: Tensor | null;
-  /** Added to the variance. */
-  readonly eps: number;
-  /** Running-statistics momentum (null: cumulative average). */
-  readonly momentum: number | null;
-
-  /** Weight 1, bias 0, running mean 0, running var 1. */
-  constructor(
-    /** Channels. */
-    readonly numFeatures: number,
-    opts: BatchNormOptions = {},
-  ) {
-    super();
-    positiveInt(numFeatures, 'numFeatures', 'BatchNorm2d');
-    this.eps = opts.eps ?? 1e-5;
-    this.momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
-    const affine = opts.affine ?? true;
-    const track = opts.trackRunningStats ?? true;
-    this.registerParameter('weight', affine ? ones([numFeatures]) : null);
-    this.registerParameter('bias', affine ? zeros([numFeatures]) : null);
-    this.registerBuffer('running_mean', track ? zeros([numFeatures]) : null);
-    this.registerBuffer('running_var', track ? ones([numFeatures]) : null);
-    this.registerBuffer('num_batches_tracked', track ? zeros([], { dtype: 'int32' }) : null);
-  }
-
-  override forward(x: Tensor): Tensor {
-    const c = this.numFeatures;
-    if (x.ndim !== 4 || x.shape[1] !== c) throw new RangeError(`BatchNorm2d: expected input [N, ${c}, H, W], got ${fmt(x.shape)}`);
-    const useBatch = this.training || !this.running_mean;
-    let mean: Tensor;
-    let varc: Tensor;
-    if (useBatch) {
-      const count = x.size / c;
-      if (this.training && count <= 1) throw new RangeError(`BatchNorm2d: expected more than 1 value per channel when training, got input ${fmt(x.shape)}`);
-      mean = x.mean([0, 2, 3]);
-      varc = variance(x, [0, 2, 3], { correction: 0 });
-      if (this.training && this.running_mean && this.running_var && this.num_batches_tracked) {
-        const rm = this.running_mean;
-        const rv = this.running_var;
-        const nbt = this.num_batches_tracked;
-        noGrad(() => {
-          const n = nbt.add(1);
-          nbt.assign(n);
-          n.dispose();
-          const m = this.momentum ?? 1 / nbt.item();
-          const newMean = rm.mul(1 - m).add(mean.detach().mul(m));
-          const newVar = rv.mul(1 - m).add(varc.detach().mul((m * count) / (count - 1)));
-          rm.assign(newMean);
-          rv.assign(newVar);
-          newMean.dispose();
-          newVar.dispose();
-        });
-      }
-    } else {
-      mean = this.running_mean!;
-      varc = this.running_var!;
-    }
-    const shape = [1, c, 1, 1];
-    let y = x.sub(mean.reshape(shape)).mul(varc.add(this.eps).rsqrt().reshape(shape));
-    if (this.weight) y = y.mul(this.weight.reshape(shape));
-    if (this.bias) y = y.add(this.bias.reshape(shape));
-    return y;
-  }
-
-  override extraRepr(): string {
-    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}`;
   }
 }
 

@@ -29,8 +29,21 @@ export interface LoadedBatch {
   readonly labels: Tensor;
 }
 
-/** Iterates a dataset in batches. */
+/**
+ * Iterates a dataset in batches. Iterable like PyTorch's DataLoader: each `for` loop over
+ * the loader is the next epoch (reshuffled), yielding `[images, labels]`:
+ *
+ * ```ts
+ * for await (const [x, y] of loader) { ... } // or a plain for...of: batches are made synchronously
+ * ```
+ *
+ * The caller owns each batch's tensors (dispose them, or run the step in `tidy`).
+ * {@link DataLoader.epoch} iterates a given epoch.
+ */
 export class DataLoader {
+  /** The epoch the next `for` loop over the loader iterates (starts at 0; each loop adds one). */
+  nextEpoch = 0;
+
   constructor(
     readonly dataset: ImageDataset,
     readonly opts: LoaderOptions,
@@ -84,5 +97,24 @@ export class DataLoader {
       labels[k] = ex.label;
     });
     return { images: fromTypedArray(pix, [picks.length, c, h, w], 'float32'), labels: fromTypedArray(labels, [picks.length], 'int32') };
+  }
+
+  /** The batches of `epoch`, in order, as `[images, labels]`. */
+  *epoch(epoch: number): IterableIterator<[Tensor, Tensor]> {
+    const order = this.order(epoch);
+    for (let b = 0; b < this.batchesPerEpoch; b++) {
+      const { images, labels } = this.batch(epoch, b, order);
+      yield [images, labels];
+    }
+  }
+
+  /** The next epoch's batches (see the class comment). */
+  [Symbol.iterator](): Iterator<[Tensor, Tensor]> {
+    return this.epoch(this.nextEpoch++);
+  }
+
+  /** The next epoch's batches, for `for await` (the same batches as the synchronous iterator). */
+  async *[Symbol.asyncIterator](): AsyncGenerator<[Tensor, Tensor]> {
+    yield* this.epoch(this.nextEpoch++);
   }
 }

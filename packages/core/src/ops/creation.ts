@@ -59,6 +59,11 @@ function flattenNested(data: NestedArray, shape: readonly number[], dim: number,
 /**
  * A tensor from nested arrays, a flat array with `shape`, a typed array, or a number.
  * The dtype is taken from a typed array, `bool` for booleans, `float32` otherwise.
+ *
+ * Differs from PyTorch: numbers give `float32` even when all are integers (`torch.tensor([0, 1])`
+ * is int64). JavaScript has no integer literals — `1.0` and `1` are the same number — so
+ * inferring int32 would turn `tensor([1.0, 2.0])` into integers. Ask for integers with
+ * `{ dtype: 'int32' }` (class indices, gather/scatter indices), or pass an `Int32Array`.
  */
 export function tensor(data: NestedArray | TypedArray, opts: CreateOptions & { shape?: Shape } = {}): Tensor {
   if (ArrayBuffer.isView(data)) {

@@ -61,6 +61,11 @@ export interface LoadedCheckpoint {
   readonly progress: TrainProgress;
   /** Puts the saved weights and optimizer state into `model`, `optimizer` (and `ema`). */
   apply(model: Module, optimizer: Optimizer<BaseGroup>, ema: Module | null): void;
+  /**
+   * Puts only the weights into `model` for evaluation: the EMA weights when the run kept an
+   * EMA (what its validation measured), else the model's. Returns which were loaded.
+   */
+  applyWeights(model: Module): 'ema' | 'model';
 }
 
 /** Reads a checkpoint written by {@link saveCheckpoint}, with clear errors for anything else. */
@@ -96,6 +101,13 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
       optimizer.stepCount = meta.optimizer.stepCount;
       // The loaded copies are the optimizer's own now; free ours.
       for (const t of Object.values(tensors)) t.dispose();
+    },
+    applyWeights(model) {
+      const e = part('ema.');
+      const which = Object.keys(e).length > 0 ? 'ema' : 'model';
+      model.loadStateDict(which === 'ema' ? e : part('model.'));
+      for (const t of Object.values(tensors)) t.dispose();
+      return which;
     },
   };
 }

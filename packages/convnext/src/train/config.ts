@@ -1,4 +1,5 @@
 /** The training configuration: every knob of a run, with defaults for the built-in demo. */
+import { DATASET_NAMES, type DatasetName } from '../data/datasets.js';
 import type { ConvNeXtVariant } from '../model.js';
 
 /** Everything a training run needs to know; {@link defaultTrainConfig} fills the rest. */
@@ -12,10 +13,14 @@ export interface TrainConfig {
   readonly stemStride: number;
   /** Maximum stochastic depth rate (default 0). */
   readonly dropPath: number;
-  /** Dataset: the built-in `shapes`, or `cifar10` read from `dataDir`. */
-  readonly dataset: 'shapes' | 'cifar10';
-  /** Folder of the dataset files (cifar10 only). */
+  /** Dataset: the built-in `shapes`, or `fashion-mnist`, `mnist`, `cifar10`, `cifar100` read from files. */
+  readonly dataset: DatasetName;
+  /** Folder of the dataset files (required for CIFAR; MNIST and Fashion-MNIST also look in default places). */
   readonly dataDir: string | null;
+  /** Model input channels: null for the dataset's own (1 for grey images); 3 repeats grey images to RGB. */
+  readonly inChans: number | null;
+  /** CIFAR-100 labels: `fine` (100 classes) or `coarse` (20 superclasses). */
+  readonly cifar100Labels: 'fine' | 'coarse';
   /** Examples in the built-in dataset's train and validation splits. */
   readonly trainSize: number;
   readonly valSize: number;
@@ -60,6 +65,8 @@ export const defaultTrainConfig: TrainConfig = {
   dropPath: 0,
   dataset: 'shapes',
   dataDir: null,
+  inChans: null,
+  cifar100Labels: 'fine',
   trainSize: 4096,
   valSize: 512,
   imageSize: 32,
@@ -99,7 +106,10 @@ export function checkConfig(c: TrainConfig): TrainConfig {
     const v = c[k];
     if (v !== null && (v.length !== 4 || v.some((n) => !Number.isInteger(n) || n <= 0))) throw new RangeError(`config: ${k} must be 4 positive integers, got [${v.join(', ')}]`);
   }
+  if (!DATASET_NAMES.includes(c.dataset)) throw new RangeError(`config: unknown dataset '${String(c.dataset)}' (have ${DATASET_NAMES.join(', ')})`);
   if (c.dataset === 'cifar10' && !c.dataDir) throw new Error('config: dataset cifar10 needs dataDir (the extracted cifar-10-batches-bin folder)');
-  if (c.dataset !== 'shapes' && c.dataset !== 'cifar10') throw new RangeError(`config: unknown dataset '${String(c.dataset)}' (have shapes, cifar10)`);
+  if (c.dataset === 'cifar100' && !c.dataDir) throw new Error('config: dataset cifar100 needs dataDir (the extracted cifar-100-binary folder)');
+  if (c.inChans !== null && c.inChans !== 1 && c.inChans !== 3) throw new RangeError(`config: inChans must be 1, 3 or null (the dataset's own), got ${c.inChans}`);
+  if (c.cifar100Labels !== 'fine' && c.cifar100Labels !== 'coarse') throw new RangeError(`config: cifar100Labels must be 'fine' or 'coarse', got '${String(c.cifar100Labels)}'`);
   return c;
 }

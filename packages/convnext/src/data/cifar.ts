@@ -46,7 +46,7 @@ function readBatches(name: string, title: string, dir: string, files: readonly s
   const parts = files.map((f) => {
     const b = readFileSync(join(dir, f));
     if (b.length === 0 || b.length % record !== 0) {
-      throw new Error(`${name}: '${join(dir, f)}' is truncated or not a ${name} batch: ${b.length} bytes is not a whole number of ${record}-byte records`);
+      throw new Error(`${name}: '${join(dir, f)}' is truncated or not a ${title} batch: ${b.length} bytes is not a whole number of ${record}-byte records`);
     }
     return b;
   });

@@ -67,7 +67,7 @@ export function findIdxFiles(kind: IdxDatasetKind, split: 'train' | 'test', data
   const want = [`${prefix}-images-idx3-ubyte.gz`, `${prefix}-labels-idx1-ubyte.gz`].filter((_, i) => (i === 0 ? !images : !labels));
   const where = dataDir ? `in '${dataDir}'` + (existsSync(dataDir) ? '' : ' (the folder does not exist)') : bases.length ? `in ${bases.map((b) => `'${b}'`).join(', ')} (no --data-dir given)` : 'anywhere: no --data-dir given';
   throw new Error(
-    `${kind}: dataset not found: no ${want.join(' or ')} (gzipped or not) ${where}. To get the four files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz), ${DOWNLOAD[kind]}`,
+    `${kind}: dataset not found: missing ${want.join(' and ')} (gzipped or not) ${where}. To get the four files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz), ${DOWNLOAD[kind]}`,
   );
 }
 

@@ -14,7 +14,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DATASET_NAMES, type DatasetName } from './data/datasets.js';
+import { DATASET_NAMES, openDataset, type DatasetName } from './data/datasets.js';
 import { evaluateRun, resolveRun } from './eval.js';
 import { formatModelInfo, type ModelInfoOptions } from './info.js';
 import { CONVNEXT_VARIANTS, type ConvNeXtVariant } from './model.js';
@@ -361,14 +361,22 @@ async function runEval(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-/** Classes, channels and image side of a run's dataset (for `info --run`). */
+/**
+ * Classes, channels and image side of a run's dataset (for `info --run`): read from its
+ * validation split when its files are there, else the dataset's standard size.
+ */
 function runInput(c: TrainConfig): { numClasses: number; inChans: number; imageSize: number } {
-  const grey = c.dataset === 'mnist' || c.dataset === 'fashion-mnist';
-  return {
-    numClasses: c.dataset === 'cifar100' ? (c.cifar100Labels === 'coarse' ? 20 : 100) : 10,
-    inChans: c.inChans ?? (grey ? 1 : 3),
-    imageSize: grey ? 28 : c.dataset === 'shapes' ? c.imageSize : 32,
-  };
+  try {
+    const ds = openDataset(c, 'val');
+    return { numClasses: ds.classes.length, inChans: ds.shape[0], imageSize: ds.shape[1] };
+  } catch {
+    const grey = c.dataset === 'mnist' || c.dataset === 'fashion-mnist';
+    return {
+      numClasses: c.dataset === 'cifar100' ? (c.cifar100Labels === 'coarse' ? 20 : 100) : 10,
+      inChans: c.inChans ?? (grey ? 1 : 3),
+      imageSize: grey ? 28 : c.dataset === 'shapes' ? c.imageSize : 32,
+    };
+  }
 }
 
 /** Parses `info`'s arguments into the cost options (throws a clear error for bad flags). */

@@ -283,7 +283,7 @@ async function runTrain(argv: readonly string[]): Promise<number> {
       shouldStop: () => interrupted,
       hooks: {
         onStart: (i) => {
-          console.log(`tsgrad: ConvNeXt-${i.config.model} (${(i.parameters / 1e6).toFixed(2)}M parameters, stem stride ${i.config.stemStride}) on ${i.dataset}, backend ${i.backend}`);
+          console.log(`tsgrad: ConvNeXt-${i.config.depths || i.config.dims ? 'custom' : i.config.model} (${(i.parameters / 1e6).toFixed(2)}M parameters, stem stride ${i.config.stemStride}) on ${i.dataset}, backend ${i.backend}`);
           console.log(`${i.config.epochs} epochs x ${i.stepsPerEpoch} steps, batch ${i.config.batchSize}, AdamW lr ${i.config.lr} (cosine, warmup ${i.config.warmupEpochs} epochs), weight decay ${i.config.weightDecay}, label smoothing ${i.config.labelSmoothing}`);
           if (i.resumedAt > 0) console.log(`resuming at step ${i.resumedAt} of ${i.totalSteps}`);
           bar = new ProgressBar(i.totalSteps, i.resumedAt);

@@ -145,7 +145,7 @@ export async function evaluateRun(opts: EvalOptions): Promise<EvalResult> {
   const result: EvalResult = { dataset, split: 'val', examples: n, top1: top1 / n, top5: top5 / n, loss: lossSum / n, perClass, confusion, weights, checkpoint, backend, files };
   // JSON has no NaN: a class with no examples gets accuracy null.
   await writeFileAtomic(files.json, new TextEncoder().encode(JSON.stringify(result, (_, v: unknown) => (typeof v === 'number' && Number.isNaN(v) ? null : v), 1)));
-  const title = `ConvNeXt-${config.model} on ${dataset} (validation): top-1 ${(result.top1 * 100).toFixed(2)}%`;
+  const title = `ConvNeXt-${config.depths || config.dims ? 'custom' : config.model} on ${dataset} (validation): top-1 ${(result.top1 * 100).toFixed(2)}%`;
   await writeFileAtomic(files.confusion, new TextEncoder().encode(confusionSvg(confusion, val.classes, title)));
   return result;
 }

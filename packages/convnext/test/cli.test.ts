@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main, parseEvalArgs, parseTrainArgs } from '../src/cli.js';
-import type { EvalResult } from '../src/eval.js';
+import { scoreLogits, type EvalResult } from '../src/eval.js';
 import { writeIdxDataset } from './helpers/idx-fixture.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tsgrad-cli-'));
@@ -146,10 +146,13 @@ describe('train, eval and info on a run', () => {
     expect(none.err).toMatch(/eval: '.*nope' does not exist; pass a run folder/);
   }, 60_000);
 
-  it('trains with grey images repeated to 3 channels (--in-chans 3)', async () => {
+  it('trains with grey images repeated to 3 channels (--in-chans 3); eval uses the EMA weights of a run that kept them', async () => {
     const rgb = join(root, 'rgb');
-    const r = await cli('train', '--dataset', 'mnist', '--data-dir', small, '--in-chans', '3', ...micro, '--out', rgb);
+    const r = await cli('train', '--dataset', 'mnist', '--data-dir', small, '--in-chans', '3', '--ema', '0.9', ...micro, '--out', rgb);
     expect(r.code).toBe(0);
+    const ev = await cli('eval', rgb, '--backend', 'js');
+    expect(ev.out).toContain('(EMA weights) on mnist validation, 10 images');
+    expect(JSON.parse(readFileSync(join(rgb, 'eval-mnist.json'), 'utf8'))).toMatchObject({ weights: 'ema', examples: 10 });
     const info = await cli('info', '--run', rgb);
     expect(info.out).toMatch(/of run '.*rgb' \(mnist\): input \[1, 3, 16, 16\], stem stride 2, 10 classes/);
   }, 60_000);
@@ -167,5 +170,18 @@ describe('train, eval and info on a run', () => {
     const params = (JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8')) as { parameters: number }).parameters;
     expect(fromRun.out).toContain(`Parameters: ${params.toLocaleString('en-US')}`);
     expect(fromRun.out).toMatch(/input \[1, 1, 28, 28\], stem stride 2, 10 classes/);
+  });
+});
+
+describe('scoreLogits', () => {
+  it('gives cross-entropy, argmax and top-5 membership per example (values from torch.nn.functional.cross_entropy)', () => {
+    const logits = Float32Array.from([1, 2, 3, 0, 0, 0, 0, 0, 0, 0, /**/ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /**/ 9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+    const s = scoreLogits(logits, Int32Array.from([0, 2, 5]), 10);
+    expect(s.loss[0]).toBeCloseTo(2.6161172067, 8); // F.cross_entropy(tensor([[1.,2,3,0,0,0,0,0,0,0]]), tensor([0]))
+    expect(s.loss[1]).toBeCloseTo(Math.log(10), 10);
+    expect(s.loss[2]).toBeCloseTo(5.4586297444, 8);
+    expect(s.pred).toEqual([2, 0, 0]); // ties: the first maximum, as argmax
+    expect(s.inTop5).toEqual([true, true, false]); // label 0 is third; all equal; label 5 is sixth
+    expect(() => scoreLogits(logits, Int32Array.from([0]), 10)).toThrow(/scoreLogits: 30 logits for 1 examples of 10 classes/);
   });
 });

@@ -148,8 +148,42 @@ function backendFlag(v: string): TrainConfig['backend'] {
   return v as TrainConfig['backend'];
 }
 
-/** Parses the command line into a config (throws a clear error for bad flags). */
-export function parseTrainArgs(argv: readonly string[]): { config: TrainConfig; resume: boolean; help: boolean } {
+/** `train`'s parsed arguments. */
+export interface TrainArgs {
+  /** The run's configuration. */
+  readonly config: TrainConfig;
+  /** `--resume`: continue the run in `config.out`. */
+  readonly resume: boolean;
+  /** `--help`: print the options and exit. */
+  readonly help: boolean;
+}
+
+/** `eval`'s parsed arguments. */
+export interface EvalArgs {
+  /** The run folder or checkpoint (null when not given). */
+  readonly run: string | null;
+  /** `--dataset` (default: the run's). */
+  readonly dataset?: DatasetName;
+  /** `--data-dir` (default: the run's). */
+  readonly dataDir?: string;
+  /** `--batch-size`. */
+  readonly batchSize?: number;
+  /** `--backend`. */
+  readonly backend: TrainConfig['backend'];
+  /** `--help`. */
+  readonly help: boolean;
+}
+
+/** `info`'s parsed arguments. */
+export interface InfoArgs {
+  /** The architecture, input and table depth. */
+  readonly opts: ModelInfoOptions;
+  /** `--help`. */
+  readonly help: boolean;
+}
+
+/** Parses `train`'s command line into a config (throws a clear error for bad flags; a leading `train` is allowed). */
+export function parseTrainArgs(argv: readonly string[]): TrainArgs {
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
@@ -258,7 +292,7 @@ function usageError(e: unknown, command: string): number {
 }
 
 async function runTrain(argv: readonly string[]): Promise<number> {
-  let parsed: ReturnType<typeof parseTrainArgs>;
+  let parsed: TrainArgs;
   try {
     parsed = parseTrainArgs(argv);
   } catch (e) {
@@ -311,7 +345,7 @@ async function runTrain(argv: readonly string[]): Promise<number> {
 }
 
 /** Parses `eval`'s arguments (throws a clear error for bad flags). */
-export function parseEvalArgs(argv: readonly string[]): { run: string | null; dataset?: DatasetName; dataDir?: string; batchSize?: number; backend: TrainConfig['backend']; help: boolean } {
+export function parseEvalArgs(argv: readonly string[]): EvalArgs {
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
@@ -339,7 +373,7 @@ export function parseEvalArgs(argv: readonly string[]): { run: string | null; da
 }
 
 async function runEval(argv: readonly string[]): Promise<number> {
-  let a: ReturnType<typeof parseEvalArgs>;
+  let a: EvalArgs;
   try {
     a = parseEvalArgs(argv);
     if (!a.help && a.run === null) throw new Error('eval needs a run folder: tsgrad-convnext eval RUN_DIR');
@@ -380,7 +414,7 @@ function runInput(c: TrainConfig): { numClasses: number; inChans: number; imageS
 }
 
 /** Parses `info`'s arguments into the cost options (throws a clear error for bad flags). */
-export async function parseInfoArgs(argv: readonly string[]): Promise<{ opts: ModelInfoOptions; help: boolean }> {
+export async function parseInfoArgs(argv: readonly string[]): Promise<InfoArgs> {
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: false,
@@ -438,7 +472,7 @@ export async function parseInfoArgs(argv: readonly string[]): Promise<{ opts: Mo
 }
 
 async function runInfo(argv: readonly string[]): Promise<number> {
-  let a: Awaited<ReturnType<typeof parseInfoArgs>>;
+  let a: InfoArgs;
   try {
     a = await parseInfoArgs(argv);
   } catch (e) {

@@ -30,6 +30,7 @@ export interface EvalOptions {
 
 /** One class's result. */
 export interface ClassAccuracy {
+  /** The class name. */
   readonly class: string;
   /** Validation examples of this class. */
   readonly count: number;
@@ -37,27 +38,62 @@ export interface ClassAccuracy {
   readonly accuracy: number;
 }
 
+/** The files {@link evaluateRun} writes into the run folder. */
+export interface EvalFiles {
+  /** `eval-<dataset>.json`: the whole {@link EvalResult}. */
+  readonly json: string;
+  /** `confusion-<dataset>.svg`: the confusion matrix as a heat map. */
+  readonly confusion: string;
+}
+
+/** A run's checkpoint file and the folder results go into. */
+export interface RunLocation {
+  /** The checkpoint file. */
+  readonly checkpoint: string;
+  /** The run folder. */
+  readonly dir: string;
+}
+
+/** Per-example results of {@link scoreLogits}. */
+export interface LogitScores {
+  /** Cross-entropy of each example. */
+  readonly loss: number[];
+  /** Predicted class (the first maximum logit). */
+  readonly pred: number[];
+  /** Whether the label is among the 5 highest logits. */
+  readonly inTop5: boolean[];
+}
+
 /** What {@link evaluateRun} measured and where it wrote it. */
 export interface EvalResult {
+  /** The dataset evaluated on. */
   readonly dataset: string;
+  /** Always the validation (test) split. */
   readonly split: 'val';
+  /** Images evaluated. */
   readonly examples: number;
+  /** Share of images whose top prediction is their label. */
   readonly top1: number;
+  /** Share of images whose label is among the 5 highest logits. */
   readonly top5: number;
   /** Mean cross-entropy (no label smoothing). */
   readonly loss: number;
+  /** Accuracy of each class, in label order. */
   readonly perClass: readonly ClassAccuracy[];
   /** `confusion[true][predicted]` counts. */
   readonly confusion: readonly (readonly number[])[];
   /** Which weights were evaluated: the run's EMA (when it kept one) or the model. */
   readonly weights: 'ema' | 'model';
+  /** The checkpoint file read. */
   readonly checkpoint: string;
+  /** The backend the model ran on. */
   readonly backend: string;
-  readonly files: { readonly json: string; readonly confusion: string };
+  /** The metrics JSON and the confusion-matrix SVG written into the run folder. */
+  readonly files: EvalFiles;
 }
 
 /** Where the checkpoint and the run folder of `run` (a folder or a checkpoint file) are. */
-export function resolveRun(run: string): { checkpoint: string; dir: string } {
+export function resolveRun(run: string): RunLocation {
   if (!existsSync(run)) throw new Error(`eval: '${run}' does not exist; pass a run folder (the --out of a training run) or its last.safetensors`);
   if (statSync(run).isDirectory()) {
     const checkpoint = runFiles(run).checkpoint;
@@ -72,7 +108,7 @@ export function resolveRun(run: string): { checkpoint: string; dir: string } {
  * prediction (the first maximum, as `argmax`), and whether the label is among the top 5
  * (fewer than 5 logits are strictly larger).
  */
-export function scoreLogits(logits: Float32Array, labels: Int32Array, k: number): { loss: number[]; pred: number[]; inTop5: boolean[] } {
+export function scoreLogits(logits: Float32Array, labels: Int32Array, k: number): LogitScores {
   const n = labels.length;
   if (logits.length !== n * k) throw new RangeError(`scoreLogits: ${logits.length} logits for ${n} examples of ${k} classes`);
   const loss: number[] = [];

@@ -15,7 +15,9 @@ import { CONVNEXT_VARIANTS, type ConvNeXtVariant } from './model.js';
 export interface ConvNeXtCostOptions {
   /** A named variant (default `tiny`); `depths`/`dims` override it. */
   readonly variant?: ConvNeXtVariant;
+  /** Blocks per stage. */
   readonly depths?: readonly number[];
+  /** Channels per stage. */
   readonly dims?: readonly number[];
   /** Input channels (default 3). */
   readonly inChans?: number;
@@ -41,15 +43,21 @@ export interface LayerCost {
   readonly type: string;
   /** Nesting depth: 1 for the model's children (`downsample_layers.0`, `stages.0`, `norm`, `head`). */
   readonly depth: number;
+  /** Output shape (channels-last `[N, H, W, C]` inside blocks, as the official code runs them). */
   readonly outputShape: readonly number[];
+  /** Parameters, its children's included. */
   readonly params: number;
+  /** FLOPs per image, its children's included. */
   readonly flops: number;
 }
 
 /** The totals and the per-stage output shapes. */
 export interface ConvNeXtCost {
+  /** Every module in forward order, containers before their children. */
   readonly layers: readonly LayerCost[];
+  /** Total parameters. */
   readonly params: number;
+  /** Total FLOPs per image. */
   readonly flops: number;
   /** Output shape of each of the 4 stages (`features()`). */
   readonly stageShapes: readonly (readonly number[])[];

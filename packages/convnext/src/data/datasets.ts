@@ -14,7 +14,9 @@ export type DatasetName = (typeof DATASET_NAMES)[number];
 
 /** Per-channel normalisation: `(x - mean) / std` on [0, 1] pixels. */
 export interface Normalization {
+  /** Per-channel mean. */
   readonly mean: readonly number[];
+  /** Per-channel standard deviation. */
   readonly std: readonly number[];
 }
 
@@ -41,8 +43,17 @@ export function datasetNormalization(name: DatasetName | 'imagenet', channels: n
   throw new RangeError(`${name}: its statistics are for ${s.mean.length} channels, not ${channels}`);
 }
 
+/** A dataset's train and validation splits. */
+export interface DatasetSplits {
+  /** The training split. */
+  readonly train: ImageDataset;
+  /** The validation split (the test split of the file datasets). */
+  readonly val: ImageDataset;
+}
+
 /** What {@link openDatasets} needs: the dataset, where its files are, and how to shape it. */
 export interface DatasetSpec {
+  /** Which dataset. */
   readonly dataset: DatasetName;
   /** Folder of the dataset's files (required for cifar10/cifar100; mnist/fashion-mnist also look in default places). */
   readonly dataDir: string | null;
@@ -50,15 +61,18 @@ export interface DatasetSpec {
   readonly inChans?: number | null;
   /** CIFAR-100 labels: `fine` (100 classes, default) or `coarse` (20). */
   readonly cifar100Labels?: 'fine' | 'coarse';
-  /** The built-in dataset's split sizes, image side and seed. */
+  /** Examples in the built-in dataset's train split. */
   readonly trainSize: number;
+  /** Examples in the built-in dataset's validation split. */
   readonly valSize: number;
+  /** Image side of the built-in dataset. */
   readonly imageSize: number;
+  /** Seed of the built-in dataset (its splits use different seeds derived from it). */
   readonly seed: number;
 }
 
 /** Opens the train and validation (test) splits of a dataset by name, with clear errors for missing files. */
-export function openDatasets(s: DatasetSpec): { train: ImageDataset; val: ImageDataset } {
+export function openDatasets(s: DatasetSpec): DatasetSplits {
   return { train: openDataset(s, 'train'), val: openDataset(s, 'val') };
 }
 

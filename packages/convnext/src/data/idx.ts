@@ -9,7 +9,9 @@ import { gunzipSync } from 'node:zlib';
 
 /** A parsed IDX array: its dimensions and its bytes (row-major). */
 export interface IdxArray {
+  /** The dimensions from the header (`[count, rows, cols]` for images, `[count]` for labels). */
   readonly dims: readonly number[];
+  /** The values, row-major (a view into the file's bytes). */
   readonly data: Uint8Array;
 }
 

@@ -22,6 +22,14 @@ export const FASHION_MNIST_DEBIAN_DIR = '/usr/share/datasets/fashion-mnist';
 /** Which of the two IDX datasets. */
 export type IdxDatasetKind = 'mnist' | 'fashion-mnist';
 
+/** The images and labels files of one split. */
+export interface IdxFiles {
+  /** The `*-images-idx3-ubyte[.gz]` file. */
+  readonly images: string;
+  /** The `*-labels-idx1-ubyte[.gz]` file. */
+  readonly labels: string;
+}
+
 /** Options of {@link MnistDataset}. */
 export interface MnistOptions {
   /** `mnist` or `fashion-mnist`. */
@@ -52,7 +60,7 @@ function candidates(stem: string): string[] {
 }
 
 /** Finds the images and labels files of `split`, or throws the message that says what to install or download. */
-export function findIdxFiles(kind: IdxDatasetKind, split: 'train' | 'test', dataDir?: string | null): { images: string; labels: string } {
+export function findIdxFiles(kind: IdxDatasetKind, split: 'train' | 'test', dataDir?: string | null): IdxFiles {
   const prefix = split === 'train' ? 'train' : 't10k';
   const bases = dataDir ? [dataDir] : defaultIdxDirs(kind);
   const sub = kind === 'mnist' ? 'MNIST' : 'FashionMNIST';
@@ -78,7 +86,7 @@ export class MnistDataset implements ImageDataset {
   readonly shape: readonly [number, number, number];
   readonly length: number;
   /** The files read. */
-  readonly files: { readonly images: string; readonly labels: string };
+  readonly files: IdxFiles;
   private readonly pixels: Uint8Array;
   private readonly labels: Uint8Array;
 

@@ -6,8 +6,9 @@ import type { ConvNeXtVariant } from '../model.js';
 export interface TrainConfig {
   /** ConvNeXt variant (default `atto`). */
   readonly model: ConvNeXtVariant;
-  /** A custom architecture instead of the variant's (blocks and channels per stage), or null. */
+  /** A custom architecture instead of the variant's: blocks per stage, or null. */
   readonly depths: readonly number[] | null;
+  /** A custom architecture: channels per stage, or null. */
   readonly dims: readonly number[] | null;
   /** Stem stride: 4 is official (224x224 inputs); 2 keeps resolution for 32x32 images (default 2). */
   readonly stemStride: number;
@@ -21,12 +22,15 @@ export interface TrainConfig {
   readonly inChans: number | null;
   /** CIFAR-100 labels: `fine` (100 classes) or `coarse` (20 superclasses). */
   readonly cifar100Labels: 'fine' | 'coarse';
-  /** Examples in the built-in dataset's train and validation splits. */
+  /** Examples in the built-in dataset's train split. */
   readonly trainSize: number;
+  /** Examples in the built-in dataset's validation split. */
   readonly valSize: number;
   /** Image side of the built-in dataset (default 32). */
   readonly imageSize: number;
+  /** Epochs to train. */
   readonly epochs: number;
+  /** Images per optimizer step. */
   readonly batchSize: number;
   /** Peak learning rate after warmup. */
   readonly lr: number;
@@ -36,17 +40,21 @@ export interface TrainConfig {
   readonly warmupEpochs: number;
   /** AdamW decoupled weight decay on conv/linear weights (official: 0.05). */
   readonly weightDecay: number;
+  /** Label smoothing of the training targets. */
   readonly labelSmoothing: number;
-  /** Mixup and CutMix Beta parameters (0: off). */
+  /** Mixup Beta parameter (0: off). */
   readonly mixup: number;
+  /** CutMix Beta parameter (0: off). */
   readonly cutmix: number;
-  /** Random crop padding and horizontal flips. */
+  /** Random crop padding in pixels (0: off). */
   readonly cropPadding: number;
+  /** Random horizontal flips. */
   readonly flip: boolean;
   /** Clip the gradient's global norm to this (null: no clipping). */
   readonly clipGrad: number | null;
   /** EMA decay of the weights (null: no EMA). */
   readonly emaDecay: number | null;
+  /** Seed of the initialisation, the data order and the augmentations. */
   readonly seed: number;
   /** Backend: `auto` picks wasm when @tsgrad/wasm is installed, else js. */
   readonly backend: 'auto' | 'js' | 'wasm' | 'webgpu';

@@ -31,15 +31,28 @@ export interface TrainHooks {
 
 /** What a finished (or stopped) run returns. */
 export interface TrainResult {
+  /** Steps done, losses and validation results. */
   readonly progress: TrainProgress;
+  /** The checkpoint file. */
   readonly checkpoint: string;
+  /** The plot file. */
   readonly plot: string;
   /** True when `shouldStop` ended the run early (its checkpoint resumes it). */
   readonly stopped: boolean;
 }
 
+/** The files of a run folder. */
+export interface RunFiles {
+  /** `last.safetensors`: model, optimizer, EMA, progress and config. */
+  readonly checkpoint: string;
+  /** `metrics.json`: config, losses and validation results. */
+  readonly metrics: string;
+  /** `training.svg`: the plot. */
+  readonly plot: string;
+}
+
 /** Where a run keeps its files. */
-export function runFiles(out: string): { checkpoint: string; metrics: string; plot: string } {
+export function runFiles(out: string): RunFiles {
   return { checkpoint: join(out, 'last.safetensors'), metrics: join(out, 'metrics.json'), plot: join(out, 'training.svg') };
 }
 

@@ -35,7 +35,7 @@ export * from './checkpoint/index.js';
 export { type Example, type ImageDataset } from './data/dataset.js';
 export { ShapesDataset, SHAPE_CLASSES, type ShapesOptions } from './data/shapes.js';
 export { Cifar10Dataset, Cifar100Dataset, CIFAR10_CLASSES, CIFAR100_CLASSES, CIFAR100_COARSE_CLASSES } from './data/cifar.js';
-export { parseIdx, readIdx, encodeIdx, isGzip, type IdxArray } from './data/idx.js';
+export { parseIdx, readIdx, encodeIdx, isGzip, type IdxArray, type ParseIdxOptions } from './data/idx.js';
 export { MnistDataset, MNIST_CLASSES, FASHION_MNIST_CLASSES, FASHION_MNIST_DEBIAN_DIR, defaultIdxDirs, findIdxFiles, type MnistOptions, type IdxDatasetKind, type IdxFiles } from './data/mnist.js';
 export { DATASET_NAMES, DATASET_STATS, datasetNormalization, openDataset, openDatasets, type DatasetName, type DatasetSpec, type DatasetSplits, type Normalization } from './data/datasets.js';
 export { augmentImage, mixBatch, type ImageAugment, type MixAugment } from './data/augment.js';

@@ -1,5 +1,5 @@
 /** MNIST / Fashion-MNIST (IDX) and CIFAR-100 readers, datasets by name and their normalisation: read right, and every broken file named. */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -37,6 +37,8 @@ describe('IDX files', () => {
     expect(() => parseIdx(floats, "'f'")).toThrow(/'f': IDX value type 0x0d is not supported; only unsigned bytes \(0x08\)/);
     const gz = new Uint8Array(gzipSync(idx));
     expect(() => parseIdx(gz.subarray(0, gz.length - 12), "'f'")).toThrow(/'f': the gzip data is truncated or corrupt .*download the file again/);
+    const bomb = new Uint8Array(gzipSync(new Uint8Array(1 << 20)));
+    expect(() => parseIdx(bomb, "'f'", { maxInflated: 1 << 16 })).toThrow(/'f': the gzip data inflates to more than 65536 bytes, far more than an IDX dataset file; refusing it/);
     expect(() => encodeIdx([2, 2], new Uint8Array(3))).toThrow(/encodeIdx: dims \[2, 2\] hold 4 values, got 3/);
   });
 });
@@ -124,6 +126,20 @@ describe('MNIST and Fashion-MNIST', () => {
     writeFileSync(labels, full); // images where the labels should be
     expect(open).toThrow(/is not a label file: it holds a 3-D array \[10, 28, 28\], expected \[count\]/);
   });
+});
+
+// Only where Debian's package is installed (apt-get install dataset-fashion-mnist); the tests above need no download.
+describe.skipIf(!existsSync(join(FASHION_MNIST_DEBIAN_DIR, 't10k-labels-idx1-ubyte.gz')))('Fashion-MNIST as Debian ships it', () => {
+  it('is found without --data-dir and reads 60,000 + 10,000 balanced 28x28 images', () => {
+    const test = new MnistDataset({ kind: 'fashion-mnist', split: 'test' });
+    expect(test.files.images).toBe('/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz');
+    expect([test.length, ...test.shape]).toEqual([10_000, 1, 28, 28]);
+    const counts = new Array<number>(10).fill(0);
+    for (let i = 0; i < test.length; i++) counts[test.get(i).label]!++;
+    expect(counts).toEqual(new Array(10).fill(1000));
+    expect(test.get(0).label).toBe(9); // the first test image is an ankle boot
+    expect(new MnistDataset({ kind: 'fashion-mnist', split: 'train' }).length).toBe(60_000);
+  }, 30_000);
 });
 
 describe('CIFAR-100', () => {

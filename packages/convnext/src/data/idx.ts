@@ -19,6 +19,12 @@ export interface IdxArray {
 // for bigger IDX datasets (EMNIST, KMNIST) while a gzip bomb stops with an error instead of eating memory.
 const MAX_INFLATED = 1 << 30;
 
+/** Options of {@link parseIdx}. */
+export interface ParseIdxOptions {
+  /** The most bytes a gzipped file may inflate to (default 1 GiB). */
+  readonly maxInflated?: number;
+}
+
 /** True when `b` starts with the gzip magic bytes. */
 export function isGzip(b: Uint8Array): boolean {
   return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
@@ -29,12 +35,14 @@ export function isGzip(b: Uint8Array): boolean {
  * for a bad magic, an unsupported type, or a size that does not match the header
  * (truncated downloads are the usual cause).
  */
-export function parseIdx(bytes: Uint8Array, what: string): IdxArray {
+export function parseIdx(bytes: Uint8Array, what: string, opts: ParseIdxOptions = {}): IdxArray {
   let b = bytes;
   if (isGzip(b)) {
+    const max = opts.maxInflated ?? MAX_INFLATED;
     try {
-      b = new Uint8Array(gunzipSync(b, { maxOutputLength: MAX_INFLATED }));
+      b = new Uint8Array(gunzipSync(b, { maxOutputLength: max }));
     } catch (e) {
+      if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new Error(`${what}: the gzip data inflates to more than ${max} bytes, far more than an IDX dataset file; refusing it`);
       throw new Error(`${what}: the gzip data is truncated or corrupt (${(e as Error).message}); download the file again`);
     }
   }

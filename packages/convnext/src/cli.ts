@@ -1,17 +1,52 @@
 #!/usr/bin/env node
 /**
- * The `tsgrad-convnext` command line: trains ConvNeXt with a progress bar, per-epoch
- * validation, an atomic checkpoint, metrics and a plot; `--resume` continues a run where it
- * stopped (Ctrl-C saves a checkpoint first).
+ * The `tsgrad-convnext` command line:
  *
- *   tsgrad-convnext train [--model atto] [--epochs 3] [--batch-size 64] [--lr 2e-3] ...
+ *   tsgrad-convnext train [--dataset fashion-mnist] [--model atto] [--epochs 3] ...
+ *   tsgrad-convnext eval RUN_DIR [--dataset NAME] [--data-dir DIR]
+ *   tsgrad-convnext info [--model tiny] [--image-size 224]
+ *
+ * `train` trains ConvNeXt with a progress bar, per-epoch validation, an atomic checkpoint,
+ * metrics and a plot (`--resume` continues a run; Ctrl-C saves a checkpoint first). `eval`
+ * measures a run's checkpoint on a validation split and writes its metrics and confusion
+ * matrix. `info` prints parameters, FLOPs, stage shapes and a per-layer table.
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DATASET_NAMES, openDataset, type DatasetName } from './data/datasets.js';
+import { evaluateRun, resolveRun } from './eval.js';
+import { formatModelInfo, type ModelInfoOptions } from './info.js';
+import { CONVNEXT_VARIANTS, type ConvNeXtVariant } from './model.js';
+import { loadCheckpoint } from './train/checkpoint.js';
 import { defaultTrainConfig, type TrainConfig } from './train/config.js';
 import { runFiles, train } from './train/engine.js';
 import { ProgressBar } from './train/progress.js';
+
+const USAGE = `Usage: tsgrad-convnext <command> [options]
+
+Commands:
+  train   train a ConvNeXt on a dataset (shapes, fashion-mnist, mnist, cifar10, cifar100)
+  eval    measure a trained run on a validation split: top-1, top-5, loss, per-class
+          accuracy, and a confusion matrix written into the run folder
+  info    parameters, FLOPs, per-stage shapes and a per-layer table of a ConvNeXt
+
+Run 'tsgrad-convnext <command> --help' for the options of a command.
+
+Examples:
+  tsgrad-convnext train --dataset fashion-mnist --epochs 10 --out runs/fmnist
+  tsgrad-convnext eval runs/fmnist
+  tsgrad-convnext info --model tiny --image-size 224
+`;
+
+const DATA_HELP = `Datasets (--dataset):
+  shapes          built in: 10 classes of drawn shapes, no download
+  fashion-mnist   IDX files (train-images-idx3-ubyte.gz ...) in --data-dir, or Debian's
+                  'apt-get install dataset-fashion-mnist' (/usr/share/datasets/fashion-mnist)
+  mnist           IDX files in --data-dir (from https://ossci-datasets.s3.amazonaws.com/mnist/)
+  cifar10         --data-dir: the extracted cifar-10-batches-bin folder
+  cifar100        --data-dir: the extracted cifar-100-binary folder (train.bin, test.bin)
+`;
 
 const HELP = `Usage: tsgrad-convnext train [options]
 
@@ -22,8 +57,10 @@ Options (defaults in brackets):
   --depths a,b,c,d     a custom architecture: blocks per stage (with --dims)
   --dims a,b,c,d       channels per stage
   --stem-stride N      4 is official (224x224 inputs), 2 suits 32x32 images [${defaultTrainConfig.stemStride}]
-  --dataset NAME       shapes (built in) or cifar10 [${defaultTrainConfig.dataset}]
-  --data-dir DIR       the extracted cifar-10-batches-bin folder (cifar10)
+  --dataset NAME       ${DATASET_NAMES.join(' ')} [${defaultTrainConfig.dataset}]
+  --data-dir DIR       the dataset's files (see Datasets below)
+  --in-chans N         model input channels: 3 repeats grey images to RGB [the dataset's: 1 grey, 3 colour]
+  --cifar100-labels L  fine (100 classes) or coarse (20 superclasses) [${defaultTrainConfig.cifar100Labels}]
   --train-size N       examples in the built-in train split [${defaultTrainConfig.trainSize}]
   --val-size N         examples in the built-in validation split [${defaultTrainConfig.valSize}]
   --image-size N       side of the built-in images [${defaultTrainConfig.imageSize}]
@@ -47,6 +84,44 @@ Options (defaults in brackets):
   --save-every N       also checkpoint every N steps [${defaultTrainConfig.saveEvery}]
   --resume             continue the run in --out from its checkpoint
   --help
+
+${DATA_HELP}`;
+
+const EVAL_HELP = `Usage: tsgrad-convnext eval RUN [options]
+
+Evaluates a training run's checkpoint (RUN: its --out folder, or the last.safetensors in it)
+on a dataset's validation (test) split, with the run's EMA weights when it kept an EMA.
+Prints top-1, top-5, mean cross-entropy and per-class accuracy, and writes
+eval-<dataset>.json (the metrics and the confusion matrix) and confusion-<dataset>.svg
+into the run folder.
+
+Options:
+  --dataset NAME       ${DATASET_NAMES.join(' ')} [the run's]
+  --data-dir DIR       the dataset's files [the run's, for its own dataset]
+  --batch-size N       images per forward pass [128]
+  --backend NAME       auto js wasm webgpu [auto]
+  --help
+
+${DATA_HELP}`;
+
+const INFO_HELP = `Usage: tsgrad-convnext info [options]
+
+Prints a ConvNeXt's parameter count, FLOPs at the given input size (one multiply-add = one
+FLOP, as fvcore and the ConvNeXt paper count: ConvNeXt-T at 224 is 4.47 GFLOPs), the output
+shape of each stage, and a per-layer table (like torchinfo). Nothing is built or run.
+
+Options (defaults: the official ImageNet model):
+  --model NAME         ${Object.keys(CONVNEXT_VARIANTS).join(' ')} [tiny]
+  --depths a,b,c,d     a custom architecture: blocks per stage (with --dims)
+  --dims a,b,c,d       channels per stage
+  --image-size N       input height and width [224]
+  --in-chans N         input channels [3]
+  --num-classes N      classes of the head [1000]
+  --stem-stride N      [4]
+  --kernel-size N      depthwise kernel [7]
+  --depth N            table rows down to: 1 stages, 2 blocks, 3 layers in blocks [2]
+  --run DIR            take the architecture and input of a training run (its checkpoint)
+  --help
 `;
 
 function num(flag: string, v: string | undefined, dflt: number, int = false): number {
@@ -62,8 +137,53 @@ function list(flag: string, v: string): number[] {
   return parts;
 }
 
-/** Parses the command line into a config (throws a clear error for bad flags). */
-export function parseTrainArgs(argv: readonly string[]): { config: TrainConfig; resume: boolean; help: boolean } {
+function datasetFlag(v: string | undefined): DatasetName | undefined {
+  if (v !== undefined && !(DATASET_NAMES as readonly string[]).includes(v)) throw new Error(`--dataset must be one of ${DATASET_NAMES.join(', ')}, got '${v}'`);
+  return v as DatasetName | undefined;
+}
+
+function backendFlag(v: string): TrainConfig['backend'] {
+  const backends = ['auto', 'js', 'wasm', 'webgpu'];
+  if (!backends.includes(v)) throw new Error(`--backend must be one of ${backends.join(', ')}, got '${v}'`);
+  return v as TrainConfig['backend'];
+}
+
+/** `train`'s parsed arguments. */
+export interface TrainArgs {
+  /** The run's configuration. */
+  readonly config: TrainConfig;
+  /** `--resume`: continue the run in `config.out`. */
+  readonly resume: boolean;
+  /** `--help`: print the options and exit. */
+  readonly help: boolean;
+}
+
+/** `eval`'s parsed arguments. */
+export interface EvalArgs {
+  /** The run folder or checkpoint (null when not given). */
+  readonly run: string | null;
+  /** `--dataset` (default: the run's). */
+  readonly dataset?: DatasetName;
+  /** `--data-dir` (default: the run's). */
+  readonly dataDir?: string;
+  /** `--batch-size`. */
+  readonly batchSize?: number;
+  /** `--backend`. */
+  readonly backend: TrainConfig['backend'];
+  /** `--help`. */
+  readonly help: boolean;
+}
+
+/** `info`'s parsed arguments. */
+export interface InfoArgs {
+  /** The architecture, input and table depth. */
+  readonly opts: ModelInfoOptions;
+  /** `--help`. */
+  readonly help: boolean;
+}
+
+/** Parses `train`'s command line into a config (throws a clear error for bad flags; a leading `train` is allowed). */
+export function parseTrainArgs(argv: readonly string[]): TrainArgs {
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
@@ -74,6 +194,8 @@ export function parseTrainArgs(argv: readonly string[]): { config: TrainConfig; 
       dims: { type: 'string' },
       dataset: { type: 'string' },
       'data-dir': { type: 'string' },
+      'in-chans': { type: 'string' },
+      'cifar100-labels': { type: 'string' },
       'train-size': { type: 'string' },
       'val-size': { type: 'string' },
       'image-size': { type: 'string' },
@@ -109,8 +231,10 @@ export function parseTrainArgs(argv: readonly string[]): { config: TrainConfig; 
     dims: values.dims === undefined ? d.dims : list('dims', values.dims),
     stemStride: num('stem-stride', values['stem-stride'], d.stemStride, true),
     dropPath: num('drop-path', values['drop-path'], d.dropPath),
-    dataset: (values.dataset ?? d.dataset) as TrainConfig['dataset'],
+    dataset: datasetFlag(values.dataset) ?? d.dataset,
     dataDir: values['data-dir'] ?? d.dataDir,
+    inChans: values['in-chans'] === undefined ? d.inChans : num('in-chans', values['in-chans'], 0, true),
+    cifar100Labels: (values['cifar100-labels'] ?? d.cifar100Labels) as TrainConfig['cifar100Labels'],
     trainSize: num('train-size', values['train-size'], d.trainSize, true),
     valSize: num('val-size', values['val-size'], d.valSize, true),
     imageSize: num('image-size', values['image-size'], d.imageSize, true),
@@ -132,19 +256,47 @@ export function parseTrainArgs(argv: readonly string[]): { config: TrainConfig; 
     out: values.out ?? d.out,
     saveEvery: num('save-every', values['save-every'], d.saveEvery, true),
   };
-  const backends = ['auto', 'js', 'wasm', 'webgpu'];
-  if (!backends.includes(config.backend)) throw new Error(`--backend must be one of ${backends.join(', ')}, got '${config.backend}'`);
+  backendFlag(config.backend);
+  if (!Object.hasOwn(CONVNEXT_VARIANTS, config.model)) throw new Error(`--model must be one of ${Object.keys(CONVNEXT_VARIANTS).join(', ')}, got '${config.model}'`);
+  if (config.inChans !== null && config.inChans !== 1 && config.inChans !== 3) throw new Error(`--in-chans must be 1 or 3, got ${config.inChans}`);
+  if (config.cifar100Labels !== 'fine' && config.cifar100Labels !== 'coarse') throw new Error(`--cifar100-labels must be fine or coarse, got '${String(config.cifar100Labels)}'`);
   return { config, resume: values.resume ?? false, help: values.help ?? false };
 }
 
-/** Runs the command line; returns the process exit code. */
+const COMMANDS = ['train', 'eval', 'info'] as const;
+
+/** Runs the command line; returns the process exit code (0 done, 1 failed, 2 bad usage, 130 stopped). */
 export async function main(argv: readonly string[]): Promise<number> {
-  let parsed: ReturnType<typeof parseTrainArgs>;
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  try {
+    if (cmd === 'train') return await runTrain(rest);
+    if (cmd === 'eval') return await runEval(rest);
+    if (cmd === 'info') return await runInfo(rest);
+  } catch (e) {
+    process.stderr.write(`error: ${(e as Error).message}\n`);
+    return 1;
+  }
+  const hint = cmd.startsWith('-') ? ` (did you mean 'tsgrad-convnext train ${argv.join(' ')}'?)` : '';
+  process.stderr.write(`error: unknown command '${cmd}'${hint}; the commands are ${COMMANDS.join(', ')}\n\n${USAGE}`);
+  return 2;
+}
+
+/** Usage errors (bad flags) exit with 2 and the message. */
+function usageError(e: unknown, command: string): number {
+  process.stderr.write(`error: ${(e as Error).message}\nRun 'tsgrad-convnext ${command} --help' for the options.\n`);
+  return 2;
+}
+
+async function runTrain(argv: readonly string[]): Promise<number> {
+  let parsed: TrainArgs;
   try {
     parsed = parseTrainArgs(argv);
   } catch (e) {
-    process.stderr.write(`error: ${(e as Error).message}\n`);
-    return 2;
+    return usageError(e, 'train');
   }
   if (parsed.help) {
     process.stdout.write(HELP);
@@ -165,7 +317,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       shouldStop: () => interrupted,
       hooks: {
         onStart: (i) => {
-          console.log(`tsgrad: ConvNeXt-${i.config.model} (${(i.parameters / 1e6).toFixed(2)}M parameters, stem stride ${i.config.stemStride}) on ${i.dataset}, backend ${i.backend}`);
+          console.log(`tsgrad: ConvNeXt-${i.config.depths || i.config.dims ? 'custom' : i.config.model} (${(i.parameters / 1e6).toFixed(2)}M parameters, stem stride ${i.config.stemStride}) on ${i.dataset}, backend ${i.backend}`);
           console.log(`${i.config.epochs} epochs x ${i.stepsPerEpoch} steps, batch ${i.config.batchSize}, AdamW lr ${i.config.lr} (cosine, warmup ${i.config.warmupEpochs} epochs), weight decay ${i.config.weightDecay}, label smoothing ${i.config.labelSmoothing}`);
           if (i.resumedAt > 0) console.log(`resuming at step ${i.resumedAt} of ${i.totalSteps}`);
           bar = new ProgressBar(i.totalSteps, i.resumedAt);
@@ -190,6 +342,148 @@ export async function main(argv: readonly string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/** Parses `eval`'s arguments (throws a clear error for bad flags). */
+export function parseEvalArgs(argv: readonly string[]): EvalArgs {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      run: { type: 'string' },
+      dataset: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'batch-size': { type: 'string' },
+      backend: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (positionals.length > 1 || (positionals.length === 1 && values.run !== undefined)) throw new Error(`eval takes one run folder, got ${[...positionals, ...(values.run ? [values.run] : [])].map((p) => `'${p}'`).join(', ')}`);
+  const dataset = datasetFlag(values.dataset);
+  const batchSize = values['batch-size'] === undefined ? undefined : num('batch-size', values['batch-size'], 0, true);
+  if (batchSize !== undefined && batchSize < 1) throw new Error(`--batch-size must be positive, got ${batchSize}`);
+  return {
+    run: positionals[0] ?? values.run ?? null,
+    ...(dataset ? { dataset } : {}),
+    ...(values['data-dir'] !== undefined ? { dataDir: values['data-dir'] } : {}),
+    ...(batchSize !== undefined ? { batchSize } : {}),
+    backend: backendFlag(values.backend ?? 'auto'),
+    help: values.help ?? false,
+  };
+}
+
+async function runEval(argv: readonly string[]): Promise<number> {
+  let a: EvalArgs;
+  try {
+    a = parseEvalArgs(argv);
+    if (!a.help && a.run === null) throw new Error('eval needs a run folder: tsgrad-convnext eval RUN_DIR');
+  } catch (e) {
+    return usageError(e, 'eval');
+  }
+  if (a.help) {
+    process.stdout.write(EVAL_HELP);
+    return 0;
+  }
+  const r = await evaluateRun({ run: a.run!, ...(a.dataset ? { dataset: a.dataset } : {}), ...(a.dataDir !== undefined ? { dataDir: a.dataDir } : {}), ...(a.batchSize ? { batchSize: a.batchSize } : {}), backend: a.backend });
+  const pct = (x: number) => (Number.isNaN(x) ? '   n/a' : `${(x * 100).toFixed(2).padStart(6)}%`);
+  console.log(`${r.checkpoint} (${r.weights === 'ema' ? 'EMA weights' : 'model weights'}) on ${r.dataset} validation, ${r.examples} images, backend ${r.backend}`);
+  console.log(`top-1 ${pct(r.top1).trim()}  top-5 ${pct(r.top5).trim()}  loss ${r.loss.toFixed(4)}`);
+  const w = Math.max(5, ...r.perClass.map((c) => c.class.length));
+  console.log(`${'class'.padEnd(w)}  accuracy  images`);
+  for (const c of r.perClass) console.log(`${c.class.padEnd(w)}  ${pct(c.accuracy)}  ${String(c.count).padStart(6)}`);
+  console.log(`metrics ${r.files.json}, confusion matrix ${r.files.confusion}`);
+  return 0;
+}
+
+/**
+ * Classes, channels and image side of a run's dataset (for `info --run`): read from its
+ * validation split when its files are there, else the dataset's standard size.
+ */
+function runInput(c: TrainConfig): { numClasses: number; inChans: number; imageSize: number } {
+  try {
+    const ds = openDataset(c, 'val');
+    return { numClasses: ds.classes.length, inChans: ds.shape[0], imageSize: ds.shape[1] };
+  } catch {
+    const grey = c.dataset === 'mnist' || c.dataset === 'fashion-mnist';
+    return {
+      numClasses: c.dataset === 'cifar100' ? (c.cifar100Labels === 'coarse' ? 20 : 100) : 10,
+      inChans: c.inChans ?? (grey ? 1 : 3),
+      imageSize: grey ? 28 : c.dataset === 'shapes' ? c.imageSize : 32,
+    };
+  }
+}
+
+/** Parses `info`'s arguments into the cost options (throws a clear error for bad flags). */
+export async function parseInfoArgs(argv: readonly string[]): Promise<InfoArgs> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: false,
+    options: {
+      model: { type: 'string' },
+      depths: { type: 'string' },
+      dims: { type: 'string' },
+      'image-size': { type: 'string' },
+      'in-chans': { type: 'string' },
+      'num-classes': { type: 'string' },
+      'stem-stride': { type: 'string' },
+      'kernel-size': { type: 'string' },
+      depth: { type: 'string' },
+      run: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  void positionals;
+  if (values.help) return { opts: {}, help: true };
+  let base: ModelInfoOptions = {};
+  if (values.run !== undefined) {
+    const c: TrainConfig = { ...defaultTrainConfig, ...(await loadCheckpoint(resolveRun(values.run).checkpoint)).config };
+    const inp = runInput(c);
+    base = {
+      variant: c.model,
+      ...(c.depths ? { depths: c.depths } : {}),
+      ...(c.dims ? { dims: c.dims } : {}),
+      stemStride: c.stemStride,
+      numClasses: inp.numClasses,
+      inChans: inp.inChans,
+      inputSize: inp.imageSize,
+      title: `ConvNeXt-${c.depths || c.dims ? 'custom' : c.model} of run '${values.run}' (${c.dataset})`,
+    };
+  }
+  const model = values.model ?? base.variant ?? 'tiny';
+  if (!Object.hasOwn(CONVNEXT_VARIANTS, model)) throw new Error(`--model must be one of ${Object.keys(CONVNEXT_VARIANTS).join(', ')}, got '${model}'`);
+  const pos = (flag: string, v: string | undefined, d: number) => {
+    const n = num(flag, v, d, true);
+    if (n < 1) throw new Error(`--${flag} must be a positive integer, got ${n}`);
+    return n;
+  };
+  const opts: ModelInfoOptions = {
+    ...base,
+    variant: model as ConvNeXtVariant,
+    ...(values.depths !== undefined ? { depths: list('depths', values.depths) } : {}),
+    ...(values.dims !== undefined ? { dims: list('dims', values.dims) } : {}),
+    inputSize: pos('image-size', values['image-size'], (base.inputSize as number | undefined) ?? 224),
+    inChans: pos('in-chans', values['in-chans'], base.inChans ?? 3),
+    numClasses: pos('num-classes', values['num-classes'], base.numClasses ?? 1000),
+    stemStride: pos('stem-stride', values['stem-stride'], base.stemStride ?? 4),
+    kernelSize: pos('kernel-size', values['kernel-size'], 7),
+    maxDepth: pos('depth', values.depth, 2),
+  };
+  return { opts, help: false };
+}
+
+async function runInfo(argv: readonly string[]): Promise<number> {
+  let a: InfoArgs;
+  try {
+    a = await parseInfoArgs(argv);
+  } catch (e) {
+    return usageError(e, 'info');
+  }
+  if (a.help) {
+    process.stdout.write(INFO_HELP);
+    return 0;
+  }
+  process.stdout.write(formatModelInfo(a.opts));
+  return 0;
 }
 
 // Run when executed directly (the bin, or node/tsx packages/convnext/src/cli.ts ...), not when imported.

@@ -31,16 +31,24 @@ export {
 export { convnextLayerId, convnextParamGroups, type ConvNeXtParamGroupsOptions } from './optim.js';
 // Checkpoints: .pth reading and official/timm key mapping.
 export * from './checkpoint/index.js';
-// Data: the built-in shapes dataset, CIFAR-10, augmentation and the loader.
+// Data: the built-in shapes dataset, MNIST/Fashion-MNIST (IDX), CIFAR-10/100, datasets by name, augmentation and the loader.
 export { type Example, type ImageDataset } from './data/dataset.js';
 export { ShapesDataset, SHAPE_CLASSES, type ShapesOptions } from './data/shapes.js';
-export { Cifar10Dataset, CIFAR10_CLASSES } from './data/cifar.js';
+export { Cifar10Dataset, Cifar100Dataset, CIFAR10_CLASSES, CIFAR100_CLASSES, CIFAR100_COARSE_CLASSES } from './data/cifar.js';
+export { parseIdx, readIdx, encodeIdx, isGzip, type IdxArray, type ParseIdxOptions } from './data/idx.js';
+export { MnistDataset, MNIST_CLASSES, FASHION_MNIST_CLASSES, FASHION_MNIST_DEBIAN_DIR, defaultIdxDirs, findIdxFiles, type MnistOptions, type IdxDatasetKind, type IdxFiles } from './data/mnist.js';
+export { DATASET_NAMES, DATASET_STATS, datasetNormalization, openDataset, openDatasets, type DatasetName, type DatasetSpec, type DatasetSplits, type Normalization } from './data/datasets.js';
 export { augmentImage, mixBatch, type ImageAugment, type MixAugment } from './data/augment.js';
 export { DataLoader, type LoaderOptions, type LoadedBatch } from './data/loader.js';
 // Training: the engine, its config and checkpoints, and the command line.
 export { defaultTrainConfig, checkConfig, type TrainConfig } from './train/config.js';
-export { train, chooseBackend, runFiles, plotRun, type TrainHooks, type TrainResult } from './train/engine.js';
-export { saveCheckpoint, loadCheckpoint, type TrainProgress, type LoadedCheckpoint } from './train/checkpoint.js';
+export { train, chooseBackend, runFiles, runModel, plotRun, type TrainHooks, type TrainResult, type RunFiles } from './train/engine.js';
+export { saveCheckpoint, loadCheckpoint, type TrainProgress, type EpochEval, type LoadedCheckpoint } from './train/checkpoint.js';
 export { chartsSvg, smooth, type Chart, type Series } from './train/plot.js';
+export { confusionSvg } from './train/confusion.js';
+// Evaluation, FLOPs and the info report.
+export { evaluateRun, resolveRun, scoreLogits, type EvalOptions, type EvalResult, type EvalFiles, type RunLocation, type LogitScores, type ClassAccuracy } from './eval.js';
+export { convnextCost, convnextFlops, type ConvNeXtCostOptions, type ConvNeXtCost, type LayerCost } from './flops.js';
+export { formatModelInfo, formatFlops, type ModelInfoOptions } from './info.js';
 export { ProgressBar, type ProgressStream } from './train/progress.js';
-export { main, parseTrainArgs } from './cli.js';
+export { main, parseTrainArgs, parseEvalArgs, parseInfoArgs, type TrainArgs, type EvalArgs, type InfoArgs } from './cli.js';

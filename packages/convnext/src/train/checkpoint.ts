@@ -7,17 +7,30 @@ import type { Tensor } from '@tsgrad/core';
 import { loadSafetensors, saveSafetensors, type Module, type Optimizer, type BaseGroup, type ParamState } from '@tsgrad/nn';
 import type { TrainConfig } from './config.js';
 
+/** One epoch's validation result. */
+export interface EpochEval {
+  /** The epoch just finished (1-based). */
+  readonly epoch: number;
+  /** Optimizer steps done by then. */
+  readonly step: number;
+  /** Mean validation cross-entropy. */
+  readonly loss: number;
+  /** Validation top-1 accuracy. */
+  readonly accuracy: number;
+}
+
 /** Where a run is: the next step to run and what it has measured so far. */
 export interface TrainProgress {
   /** Completed optimizer steps. */
   readonly step: number;
-  /** Epoch and batch of the next step. */
+  /** Epoch of the next step (0-based). */
   readonly epoch: number;
+  /** Batch of the next step within its epoch. */
   readonly batch: number;
   /** Training loss per step. */
   readonly losses: readonly [number, number][];
   /** Validation results per finished epoch. */
-  readonly evals: readonly { readonly epoch: number; readonly step: number; readonly loss: number; readonly accuracy: number }[];
+  readonly evals: readonly EpochEval[];
 }
 
 /** What a checkpoint's metadata holds. */
@@ -57,10 +70,17 @@ export async function saveCheckpoint(path: string, model: Module, optimizer: Opt
 
 /** A loaded checkpoint, before it is applied. */
 export interface LoadedCheckpoint {
+  /** The run's configuration as saved. */
   readonly config: TrainConfig;
+  /** Where the run stopped. */
   readonly progress: TrainProgress;
   /** Puts the saved weights and optimizer state into `model`, `optimizer` (and `ema`). */
   apply(model: Module, optimizer: Optimizer<BaseGroup>, ema: Module | null): void;
+  /**
+   * Puts only the weights into `model` for evaluation: the EMA weights when the run kept an
+   * EMA (what its validation measured), else the model's. Returns which were loaded.
+   */
+  applyWeights(model: Module): 'ema' | 'model';
 }
 
 /** Reads a checkpoint written by {@link saveCheckpoint}, with clear errors for anything else. */
@@ -96,6 +116,13 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
       optimizer.stepCount = meta.optimizer.stepCount;
       // The loaded copies are the optimizer's own now; free ours.
       for (const t of Object.values(tensors)) t.dispose();
+    },
+    applyWeights(model) {
+      const e = part('ema.');
+      const which = Object.keys(e).length > 0 ? 'ema' : 'model';
+      model.loadStateDict(which === 'ema' ? e : part('model.'));
+      for (const t of Object.values(tensors)) t.dispose();
+      return which;
     },
   };
 }

@@ -1,27 +1,36 @@
 /** The training configuration: every knob of a run, with defaults for the built-in demo. */
+import { DATASET_NAMES, type DatasetName } from '../data/datasets.js';
 import type { ConvNeXtVariant } from '../model.js';
 
 /** Everything a training run needs to know; {@link defaultTrainConfig} fills the rest. */
 export interface TrainConfig {
   /** ConvNeXt variant (default `atto`). */
   readonly model: ConvNeXtVariant;
-  /** A custom architecture instead of the variant's (blocks and channels per stage), or null. */
+  /** A custom architecture instead of the variant's: blocks per stage, or null. */
   readonly depths: readonly number[] | null;
+  /** A custom architecture: channels per stage, or null. */
   readonly dims: readonly number[] | null;
   /** Stem stride: 4 is official (224x224 inputs); 2 keeps resolution for 32x32 images (default 2). */
   readonly stemStride: number;
   /** Maximum stochastic depth rate (default 0). */
   readonly dropPath: number;
-  /** Dataset: the built-in `shapes`, or `cifar10` read from `dataDir`. */
-  readonly dataset: 'shapes' | 'cifar10';
-  /** Folder of the dataset files (cifar10 only). */
+  /** Dataset: the built-in `shapes`, or `fashion-mnist`, `mnist`, `cifar10`, `cifar100` read from files. */
+  readonly dataset: DatasetName;
+  /** Folder of the dataset files (required for CIFAR; MNIST and Fashion-MNIST also look in default places). */
   readonly dataDir: string | null;
-  /** Examples in the built-in dataset's train and validation splits. */
+  /** Model input channels: null for the dataset's own (1 for grey images); 3 repeats grey images to RGB. */
+  readonly inChans: number | null;
+  /** CIFAR-100 labels: `fine` (100 classes) or `coarse` (20 superclasses). */
+  readonly cifar100Labels: 'fine' | 'coarse';
+  /** Examples in the built-in dataset's train split. */
   readonly trainSize: number;
+  /** Examples in the built-in dataset's validation split. */
   readonly valSize: number;
   /** Image side of the built-in dataset (default 32). */
   readonly imageSize: number;
+  /** Epochs to train. */
   readonly epochs: number;
+  /** Images per optimizer step. */
   readonly batchSize: number;
   /** Peak learning rate after warmup. */
   readonly lr: number;
@@ -31,17 +40,21 @@ export interface TrainConfig {
   readonly warmupEpochs: number;
   /** AdamW decoupled weight decay on conv/linear weights (official: 0.05). */
   readonly weightDecay: number;
+  /** Label smoothing of the training targets. */
   readonly labelSmoothing: number;
-  /** Mixup and CutMix Beta parameters (0: off). */
+  /** Mixup Beta parameter (0: off). */
   readonly mixup: number;
+  /** CutMix Beta parameter (0: off). */
   readonly cutmix: number;
-  /** Random crop padding and horizontal flips. */
+  /** Random crop padding in pixels (0: off). */
   readonly cropPadding: number;
+  /** Random horizontal flips. */
   readonly flip: boolean;
   /** Clip the gradient's global norm to this (null: no clipping). */
   readonly clipGrad: number | null;
   /** EMA decay of the weights (null: no EMA). */
   readonly emaDecay: number | null;
+  /** Seed of the initialisation, the data order and the augmentations. */
   readonly seed: number;
   /** Backend: `auto` picks wasm when @tsgrad/wasm is installed, else js. */
   readonly backend: 'auto' | 'js' | 'wasm' | 'webgpu';
@@ -60,6 +73,8 @@ export const defaultTrainConfig: TrainConfig = {
   dropPath: 0,
   dataset: 'shapes',
   dataDir: null,
+  inChans: null,
+  cifar100Labels: 'fine',
   trainSize: 4096,
   valSize: 512,
   imageSize: 32,
@@ -99,7 +114,10 @@ export function checkConfig(c: TrainConfig): TrainConfig {
     const v = c[k];
     if (v !== null && (v.length !== 4 || v.some((n) => !Number.isInteger(n) || n <= 0))) throw new RangeError(`config: ${k} must be 4 positive integers, got [${v.join(', ')}]`);
   }
+  if (!DATASET_NAMES.includes(c.dataset)) throw new RangeError(`config: unknown dataset '${String(c.dataset)}' (have ${DATASET_NAMES.join(', ')})`);
   if (c.dataset === 'cifar10' && !c.dataDir) throw new Error('config: dataset cifar10 needs dataDir (the extracted cifar-10-batches-bin folder)');
-  if (c.dataset !== 'shapes' && c.dataset !== 'cifar10') throw new RangeError(`config: unknown dataset '${String(c.dataset)}' (have shapes, cifar10)`);
+  if (c.dataset === 'cifar100' && !c.dataDir) throw new Error('config: dataset cifar100 needs dataDir (the extracted cifar-100-binary folder)');
+  if (c.inChans !== null && c.inChans !== 1 && c.inChans !== 3) throw new RangeError(`config: inChans must be 1, 3 or null (the dataset's own), got ${c.inChans}`);
+  if (c.cifar100Labels !== 'fine' && c.cifar100Labels !== 'coarse') throw new RangeError(`config: cifar100Labels must be 'fine' or 'coarse', got '${String(c.cifar100Labels)}'`);
   return c;
 }

@@ -9,14 +9,12 @@ import { join } from 'node:path';
 import { Generator, argmax, crossEntropy, eq, manualSeed, noGrad, setBackend, sum, tidy } from '@tsgrad/core';
 import { AdamW, LRScheduler, ModelEma, clipGradNorm_, cosineSchedule, writeFileAtomic } from '@tsgrad/nn';
 import { mixBatch } from '../data/augment.js';
-import { Cifar10Dataset } from '../data/cifar.js';
-import type { ImageDataset } from '../data/dataset.js';
+import { datasetNormalization, openDatasets } from '../data/datasets.js';
 import { DataLoader } from '../data/loader.js';
-import { ShapesDataset } from '../data/shapes.js';
 import { ConvNeXt } from '../model.js';
 import { convnextParamGroups } from '../optim.js';
 import { loadCheckpoint, saveCheckpoint, type TrainProgress } from './checkpoint.js';
-import { checkConfig, type TrainConfig } from './config.js';
+import { checkConfig, defaultTrainConfig, type TrainConfig } from './config.js';
 import { chartsSvg, smooth } from './plot.js';
 
 /** What the engine reports while it runs (all optional). */
@@ -33,15 +31,28 @@ export interface TrainHooks {
 
 /** What a finished (or stopped) run returns. */
 export interface TrainResult {
+  /** Steps done, losses and validation results. */
   readonly progress: TrainProgress;
+  /** The checkpoint file. */
   readonly checkpoint: string;
+  /** The plot file. */
   readonly plot: string;
   /** True when `shouldStop` ended the run early (its checkpoint resumes it). */
   readonly stopped: boolean;
 }
 
+/** The files of a run folder. */
+export interface RunFiles {
+  /** `last.safetensors`: model, optimizer, EMA, progress and config. */
+  readonly checkpoint: string;
+  /** `metrics.json`: config, losses and validation results. */
+  readonly metrics: string;
+  /** `training.svg`: the plot. */
+  readonly plot: string;
+}
+
 /** Where a run keeps its files. */
-export function runFiles(out: string): { checkpoint: string; metrics: string; plot: string } {
+export function runFiles(out: string): RunFiles {
   return { checkpoint: join(out, 'last.safetensors'), metrics: join(out, 'metrics.json'), plot: join(out, 'training.svg') };
 }
 
@@ -68,16 +79,19 @@ export async function chooseBackend(name: TrainConfig['backend']): Promise<strin
   return name;
 }
 
-function datasets(c: TrainConfig): { train: ImageDataset; val: ImageDataset } {
-  if (c.dataset === 'cifar10') return { train: new Cifar10Dataset(c.dataDir!, 'train'), val: new Cifar10Dataset(c.dataDir!, 'test') };
-  return {
-    train: new ShapesDataset({ length: c.trainSize, size: c.imageSize, seed: c.seed * 2 + 1 }),
-    val: new ShapesDataset({ length: c.valSize, size: c.imageSize, seed: c.seed * 2 + 2 }),
-  };
+/** The model a run trains, for a dataset with `classes` classes and `inChans`-channel images. */
+export function runModel(c: TrainConfig, numClasses: number, inChans: number, opts: { dropPath?: number; generator?: Generator } = {}): ConvNeXt {
+  return new ConvNeXt({
+    variant: c.model,
+    ...(c.depths ? { depths: c.depths } : {}),
+    ...(c.dims ? { dims: c.dims } : {}),
+    numClasses,
+    inChans,
+    stemStride: c.stemStride,
+    ...(opts.dropPath ? { dropPathRate: opts.dropPath } : {}),
+    ...(opts.generator ? { generator: opts.generator } : {}),
+  });
 }
-
-// Per-channel statistics used to normalise inputs (CIFAR-10's; the shapes images are near them).
-const NORMALIZE = { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] };
 
 /**
  * Trains (or, with `resume`, continues training) a ConvNeXt as `config` says. Writes
@@ -92,16 +106,17 @@ export async function train(config: TrainConfig, opts: { resume?: boolean; hooks
   if (opts.resume && !loaded) throw new Error(`resume: no checkpoint at '${files.checkpoint}'; start a new run without --resume`);
   if (loaded) {
     // The saved config wins for everything that shapes the run; a resumed run may only extend its epochs.
-    c = checkConfig({ ...loaded.config, epochs: Math.max(config.epochs, loaded.config.epochs), out: config.out, backend: config.backend });
+    c = checkConfig({ ...defaultTrainConfig, ...loaded.config, epochs: Math.max(config.epochs, loaded.config.epochs), out: config.out, backend: config.backend });
   }
   mkdirSync(c.out, { recursive: true });
   const backend = await chooseBackend(c.backend);
 
-  const { train: trainSet, val: valSet } = datasets(c);
+  const { train: trainSet, val: valSet } = openDatasets(c);
   manualSeed(c.seed);
-  const arch = { variant: c.model, ...(c.depths ? { depths: c.depths } : {}), ...(c.dims ? { dims: c.dims } : {}), numClasses: trainSet.classes.length, inChans: trainSet.shape[0], stemStride: c.stemStride };
-  const model = new ConvNeXt({ ...arch, dropPathRate: c.dropPath, generator: new Generator(c.seed) });
-  const ema = c.emaDecay !== null ? new ModelEma(model, { decay: c.emaDecay, emaModel: new ConvNeXt(arch) }) : null;
+  const [numClasses, inChans] = [trainSet.classes.length, trainSet.shape[0]];
+  const model = runModel(c, numClasses, inChans, { dropPath: c.dropPath, generator: new Generator(c.seed) });
+  const ema = c.emaDecay !== null ? new ModelEma(model, { decay: c.emaDecay, emaModel: runModel(c, numClasses, inChans) }) : null;
+  const NORMALIZE = datasetNormalization(c.dataset, inChans);
   const optimizer = new AdamW(convnextParamGroups(model, { weightDecay: c.weightDecay }), { lr: c.lr, betas: [0.9, 0.999], eps: 1e-8, weightDecay: c.weightDecay });
   const loader = new DataLoader(trainSet, { batchSize: c.batchSize, seed: c.seed, augment: { cropPadding: c.cropPadding, horizontalFlip: c.flip }, normalize: NORMALIZE });
   const valLoader = new DataLoader(valSet, { batchSize: Math.min(256, c.batchSize * 2), shuffle: false, dropLast: false, normalize: NORMALIZE });

@@ -2,16 +2,23 @@
 
 /** One line of a chart. */
 export interface Series {
+  /** Legend text. */
   readonly name: string;
+  /** `[x, y]` points; non-finite y values are skipped. */
   readonly points: readonly (readonly [number, number])[];
+  /** SVG colour. */
   readonly color: string;
 }
 
 /** One chart: a title, axis labels and its lines. */
 export interface Chart {
+  /** Shown above the chart. */
   readonly title: string;
+  /** X axis label. */
   readonly xLabel: string;
+  /** Y axis label. */
   readonly yLabel: string;
+  /** The lines. */
   readonly series: readonly Series[];
   /** Fixed y range (default: from 0 or the data minimum to the data maximum). */
   readonly yRange?: readonly [number, number];

@@ -2,7 +2,9 @@
 
 /** The stream the bar writes to: stderr, or anything with `write` (tests). */
 export interface ProgressStream {
+  /** Writes text (the bar redraws with a carriage return). */
   write(s: string): unknown;
+  /** A terminal: the bar redraws in place; otherwise a line is printed about every 10%. */
   readonly isTTY?: boolean;
 }
 

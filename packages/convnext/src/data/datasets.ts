@@ -1,0 +1,105 @@
+/**
+ * The datasets the CLI and the training engine know by name, their train/validation splits,
+ * and the per-channel mean/std each is normalised with.
+ */
+import { Cifar100Dataset, Cifar10Dataset } from './cifar.js';
+import type { ImageDataset } from './dataset.js';
+import { MnistDataset } from './mnist.js';
+import { ShapesDataset } from './shapes.js';
+
+/** Names of the datasets {@link openDatasets} opens. */
+export const DATASET_NAMES = ['shapes', 'fashion-mnist', 'mnist', 'cifar10', 'cifar100'] as const;
+/** A dataset name. */
+export type DatasetName = (typeof DATASET_NAMES)[number];
+
+/** Per-channel normalisation: `(x - mean) / std` on [0, 1] pixels. */
+export interface Normalization {
+  /** Per-channel mean. */
+  readonly mean: readonly number[];
+  /** Per-channel standard deviation. */
+  readonly std: readonly number[];
+}
+
+/**
+ * Per-dataset mean and std of the training images' pixels in [0, 1] (one value for grey
+ * datasets, repeated when their images are repeated to 3 channels). `shapes` uses CIFAR-10's
+ * (its images are near them); `imagenet` is for official pretrained weights.
+ */
+export const DATASET_STATS: Readonly<Record<DatasetName | 'imagenet', Normalization>> = {
+  shapes: { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] },
+  cifar10: { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] },
+  cifar100: { mean: [0.5071, 0.4865, 0.4409], std: [0.2673, 0.2564, 0.2762] },
+  mnist: { mean: [0.1307], std: [0.3081] },
+  'fashion-mnist': { mean: [0.286], std: [0.353] },
+  imagenet: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+};
+
+/** The normalisation of `name` for images with `channels` channels (grey statistics are repeated to 3). */
+export function datasetNormalization(name: DatasetName | 'imagenet', channels: number): Normalization {
+  const s = DATASET_STATS[name];
+  if (!s) throw new RangeError(`unknown dataset '${String(name)}' (have ${DATASET_NAMES.join(', ')})`);
+  if (s.mean.length === channels) return s;
+  if (s.mean.length === 1) return { mean: new Array<number>(channels).fill(s.mean[0]!), std: new Array<number>(channels).fill(s.std[0]!) };
+  throw new RangeError(`${name}: its statistics are for ${s.mean.length} channels, not ${channels}`);
+}
+
+/** A dataset's train and validation splits. */
+export interface DatasetSplits {
+  /** The training split. */
+  readonly train: ImageDataset;
+  /** The validation split (the test split of the file datasets). */
+  readonly val: ImageDataset;
+}
+
+/** What {@link openDatasets} needs: the dataset, where its files are, and how to shape it. */
+export interface DatasetSpec {
+  /** Which dataset. */
+  readonly dataset: DatasetName;
+  /** Folder of the dataset's files (required for cifar10/cifar100; mnist/fashion-mnist also look in default places). */
+  readonly dataDir: string | null;
+  /** Input channels: null for the dataset's own (1 for grey, 3 for colour); 3 repeats grey images. */
+  readonly inChans?: number | null;
+  /** CIFAR-100 labels: `fine` (100 classes, default) or `coarse` (20). */
+  readonly cifar100Labels?: 'fine' | 'coarse';
+  /** Examples in the built-in dataset's train split. */
+  readonly trainSize: number;
+  /** Examples in the built-in dataset's validation split. */
+  readonly valSize: number;
+  /** Image side of the built-in dataset. */
+  readonly imageSize: number;
+  /** Seed of the built-in dataset (its splits use different seeds derived from it). */
+  readonly seed: number;
+}
+
+/** Opens the train and validation (test) splits of a dataset by name, with clear errors for missing files. */
+export function openDatasets(s: DatasetSpec): DatasetSplits {
+  return { train: openDataset(s, 'train'), val: openDataset(s, 'val') };
+}
+
+/** Opens one split of a dataset by name (`val` is the test split of the file datasets). */
+export function openDataset(s: DatasetSpec, split: 'train' | 'val'): ImageDataset {
+  const inChans = s.inChans ?? null;
+  const grey = s.dataset === 'mnist' || s.dataset === 'fashion-mnist';
+  if (inChans !== null && !(grey ? inChans === 1 || inChans === 3 : inChans === 3)) {
+    throw new RangeError(`${s.dataset}: --in-chans ${inChans} is not possible: ${grey ? 'grey images take 1 (as they are) or 3 (repeated)' : 'its images have 3 channels'}`);
+  }
+  const fileSplit = split === 'train' ? 'train' : 'test';
+  switch (s.dataset) {
+    case 'shapes':
+      return new ShapesDataset({ length: split === 'train' ? s.trainSize : s.valSize, size: s.imageSize, seed: s.seed * 2 + (split === 'train' ? 1 : 2) });
+    case 'mnist':
+    case 'fashion-mnist':
+      return new MnistDataset({ kind: s.dataset, split: fileSplit, dataDir: s.dataDir, inChans: (inChans ?? 1) as 1 | 3 });
+    case 'cifar10':
+    case 'cifar100': {
+      if (!s.dataDir) {
+        const folder = s.dataset === 'cifar10' ? 'cifar-10-batches-bin' : 'cifar-100-binary';
+        throw new Error(`${s.dataset}: needs --data-dir, the extracted ${folder} folder (the binary version from https://www.cs.toronto.edu/~kriz/cifar.html)`);
+      }
+      if (s.dataset === 'cifar10') return new Cifar10Dataset(s.dataDir, fileSplit);
+      return new Cifar100Dataset(s.dataDir, fileSplit, { labels: s.cifar100Labels ?? 'fine' });
+    }
+    default:
+      throw new RangeError(`unknown dataset '${String(s.dataset)}' (have ${DATASET_NAMES.join(', ')})`);
+  }
+}

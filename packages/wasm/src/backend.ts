@@ -78,6 +78,12 @@ export class WasmBackend implements Backend {
   readonly gemm: Gemm;
   private readonly conv: ConvKernels;
   private readonly rows: FusedRows;
+  /**
+   * Debug mode: every block handed out (not zeroed) and every block freed is filled with
+   * NaN, so a kernel that lets memory it did not write (or memory past a row's end) reach
+   * a result gives NaN instead of passing by luck. Tests run the conformance suite with it.
+   */
+  poisonMemory = false;
 
   constructor(readonly rt: Runtime) {
     this.gemm = new Gemm(rt);
@@ -92,10 +98,20 @@ export class WasmBackend implements Backend {
     const bytes = n * ITEM[dtype];
     const b = this.rt.arena.alloc(bytes);
     if (zero) this.rt.heap.u8.fill(0, b.ptr, b.ptr + bytes);
+    else if (this.poisonMemory) this.poison(b.ptr, b.size);
     this.liveBuffers++;
     this.liveBytes += bytes;
     if (this.liveBytes > this.peakBytes) this.peakBytes = this.liveBytes;
     return { ptr: b.ptr, size: b.size, cls: b.cls, bytes, live: true };
+  }
+
+  /**
+   * Fills a whole block (`bytes` is its rounded size, a multiple of 64, so the rounding
+   * past the requested size is poisoned too) with the float32 quiet NaN 0x7fc00000, which
+   * read as float64 is also a NaN.
+   */
+  private poison(ptr: number, bytes: number): void {
+    this.rt.heap.i32.fill(0x7fc00000, ptr >>> 2, (ptr + bytes) >>> 2);
   }
 
   private bufOf(v: View | BufferHandle): WasmBuffer {
@@ -146,6 +162,7 @@ export class WasmBackend implements Backend {
     const b = buffer as WasmBuffer;
     if (!b.live) return;
     b.live = false;
+    if (this.poisonMemory) this.poison(b.ptr, b.size);
     this.rt.arena.release(b);
     this.liveBuffers--;
     this.liveBytes -= b.bytes;

@@ -5,6 +5,11 @@
  * kernels have two paths: `inner = 1` (channels-last) runs SIMD along the line with masked
  * tails; `inner > 1` (channels-first) runs four lines at once, one per lane. float64 inputs
  * take exact TypeScript loops that mirror the reference contracts.
+ *
+ * Tails: a vector at a row's end reads up to 3 floats past it (stale memory, possibly NaN
+ * or Inf). Lanes that stay lanes (maps, the column path, stores) are simply not stored; any
+ * value that is summed across lanes is masked AFTER its last arithmetic, never before (a
+ * masked 0 times a stale NaN is NaN). Tests run with `poisonMemory` to keep it so.
  */
 import type { BufferHandle, View } from '@tsgrad/core';
 import { f32, f64, type Fn, i32, type Local, type ModuleBuilder, OP, SIMD, v128 } from '../emitter.js';
@@ -274,8 +279,11 @@ function buildAxis(m: ModuleBuilder, op: AxisOp): void {
             masked(0);
             f.set(v);
             f.get(acc).get(v).simd(SIMD.f32x4_add).set(acc);
+            // Mask the product, not only g: past the row, x is stale memory (NaN/Inf * 0 is NaN).
             ld(xr);
-            f.get(mean).simd(SIMD.f32x4_sub).get(rstd).simd(SIMD.f32x4_mul).get(v).simd(SIMD.f32x4_mul).get(n).simd(SIMD.f32x4_add).set(n);
+            f.get(mean).simd(SIMD.f32x4_sub).get(rstd).simd(SIMD.f32x4_mul).get(v).simd(SIMD.f32x4_mul);
+            masked(0);
+            f.get(n).simd(SIMD.f32x4_add).set(n);
           });
           hsum(acc);
           f.get(len).op(OP.f32_convert_i32_s).op(OP.f32_div);

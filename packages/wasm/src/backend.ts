@@ -25,6 +25,7 @@ import { Gemm } from './kernels/gemm.js';
 import { ConvKernels } from './kernels/conv.js';
 import { FusedRows } from './kernels/rows.js';
 import type { Runtime } from './runtime.js';
+import { fmtBytes, WASM32_MAX_BYTES } from './arena.js';
 
 /** One buffer in linear memory. */
 export interface WasmBuffer {
@@ -96,6 +97,10 @@ export class WasmBackend implements Backend {
   /** A fresh buffer for `n` elements of `dtype` (contents undefined unless `zero`). */
   alloc(dtype: DType, n: number, zero = false): WasmBuffer {
     const bytes = n * ITEM[dtype];
+    // Checked before anything is touched: the arena's own check names what is live.
+    if (bytes > this.rt.arena.maxBytes) {
+      throw new RangeError(`wasm backend: out of memory: a buffer of ${n} ${dtype} elements needs ${fmtBytes(bytes)}, more than the linear memory limit of ${fmtBytes(this.rt.arena.maxBytes)}${this.rt.arena.maxBytes === WASM32_MAX_BYTES ? ' (wasm32 addresses at most 4 GiB)' : ''}`);
+    }
     const b = this.rt.arena.alloc(bytes);
     if (zero) this.rt.heap.u8.fill(0, b.ptr, b.ptr + bytes);
     else if (this.poisonMemory) this.poison(b.ptr, b.size);
@@ -145,6 +150,14 @@ export class WasmBackend implements Backend {
   upload(data: TypedArray, dtype: DType): BufferHandle {
     const b = this.alloc(dtype, data.length);
     this.heapOf(dtype).set(data, b.ptr / ITEM[dtype]);
+    return b;
+  }
+
+  /** A buffer of `size` elements of `value`, filled in linear memory (no host staging array). */
+  fill(value: number, dtype: DType, size: number): BufferHandle {
+    const b = this.alloc(dtype, size);
+    const at = b.ptr / ITEM[dtype];
+    this.heapOf(dtype).fill(value, at, at + size);
     return b;
   }
 

@@ -34,7 +34,13 @@ fn isnan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u
 fn f2i(v: f32) -> i32 { return select(i32(v), 0, isnan_(v) || abs(v) >= 2147483648.0); }
 fn maxf(a: f32, b: f32) -> f32 { return select(select(b, a, a > b), a + b, isnan_(a) || isnan_(b)); }
 fn minf(a: f32, b: f32) -> f32 { return select(select(b, a, a < b), a + b, isnan_(a) || isnan_(b)); }
+// WGSL leaves exp of values past f32's range (and of infinities) indeterminate: say them.
+// exp(x) overflows to +Inf above ln(FLT_MAX), rounds to 0 below -103.98, and NaN stays NaN.
+fn exp_(x: f32) -> f32 {
+  return select(select(select(exp(x), 0.0, x < -103.98), inf_(), x > 88.72283172607422), x, isnan_(x));
+}
 fn erf_(x: f32) -> f32 {
+  if (isnan_(x)) { return x; }
   let ax = abs(x);
   if (ax < 0.5) {
     let s = x * x;
@@ -42,10 +48,10 @@ fn erf_(x: f32) -> f32 {
   }
   // Abramowitz and Stegun 7.1.26 (absolute error below 1.5e-7).
   let t = 1.0 / (1.0 + 0.3275911 * ax);
-  let y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * exp(-ax * ax);
+  let y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * exp_(-ax * ax);
   return select(-y, y, x >= 0.0);
 }
-fn tanh_(x: f32) -> f32 { return tanh(clamp(x, -15.0, 15.0)); }
+fn tanh_(x: f32) -> f32 { return select(tanh(clamp(x, -15.0, 15.0)), x, isnan_(x)); }
 fn geluTanhGrad(x: f32) -> f32 {
   let k = 0.7978845608028654;
   let th = tanh_(k * (x + 0.044715 * x * x * x));
@@ -781,13 +787,13 @@ export function lineKernel(op: LineOp, tree: boolean): string {
       break;
     case 'logSoftmax':
       body = `${red('mx', 'in0[at(0u) + o0]', X, (a, b) => `maxf(${a}, ${b})`)}
-  ${red('se', '0.0', `exp(${X} - mx)`, add)}
+  ${red('se', '0.0', `exp_(${X} - mx)`, add)}
   let lse = mx + log(se);
   ${each(`out[at(k)] = ${X} - lse;`)}`;
       break;
     case 'logSoftmaxBackward':
       body = `${red('sg', '0.0', G, add)}
-  ${each(`out[at(k)] = ${G} - exp(${X}) * sg;`)}`;
+  ${each(`out[at(k)] = ${G} - exp_(${X}) * sg;`)}`;
       break;
   }
   return `${HEADER}

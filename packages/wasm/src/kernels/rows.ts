@@ -19,28 +19,35 @@ import type { WasmBackend, WasmBuffer } from '../backend.js';
 
 const LOG2E = Math.LOG2E;
 
-/** 1.5 * 2^23 + 127: adding it rounds to an integer and leaves `n + 127` in the low mantissa bits. */
-const EXP_MAGIC = 12582912 + 127;
+/** 1.5 * 2^23: adding it rounds to an integer and leaves it in the low mantissa bits. */
+const EXP_MAGIC = 12582912;
+/** The float32 bits of EXP_MAGIC (0x4b400000): subtracting them from `x + MAGIC` as integers leaves the integer. */
+const EXP_MAGIC_BITS = 0x4b400000;
 
 /**
  * Pushes `exp(x)` (f32x4, Cephes polynomial, ~1 ulp) for the v128 local `x`; clobbers `x`,
  * `n`, `r`. The power of two comes from the magic-number trick (no float-to-int conversion:
- * V8's `trunc_sat` is a long sequence on x64).
+ * V8's `trunc_sat` is a long sequence on x64), applied as two factors `2^h 2^(n-h)` so that
+ * both stay normal floats: results overflow to +Inf (x > 88.72) and underflow through the
+ * denormals to 0 as the correctly rounded exp does, -Inf gives 0 and NaN stays NaN.
  */
 export function vexp(f: Fn, x: Local, n: Local, r: Local): void {
-  // Clamp with pmax/pmin (one instruction each; NaN stays NaN).
-  f.get(x).f32x4c(-87).simd(SIMD.f32x4_pmax).f32x4c(88).simd(SIMD.f32x4_pmin).set(x);
-  // t = x log2e + MAGIC (kept in n); r = x - (t - MAGIC) ln2
+  // Clamp with pmax/pmin (one instruction each; NaN stays NaN): exp(89) is already Inf and
+  // exp(-104) already rounds to 0, while n = round(x log2e) stays within [-150, 129].
+  f.get(x).f32x4c(-104).simd(SIMD.f32x4_pmax).f32x4c(89).simd(SIMD.f32x4_pmin).set(x);
+  // t = x log2e + MAGIC (kept in n); r = x - (t - MAGIC) ln2 (ln2 in two parts, Cody-Waite)
   f.get(x).f32x4c(LOG2E).simd(SIMD.f32x4_mul).f32x4c(EXP_MAGIC).simd(SIMD.f32x4_add).set(n);
-  f.get(n).f32x4c(EXP_MAGIC).simd(SIMD.f32x4_sub).set(r);
-  f.get(x).get(r).f32x4c(0.693359375).simd(SIMD.f32x4_mul).simd(SIMD.f32x4_sub);
-  f.get(r);
-  f.f32x4c(-2.12194440e-4).simd(SIMD.f32x4_mul).simd(SIMD.f32x4_sub).set(r);
+  f.get(x).get(n).f32x4c(EXP_MAGIC).simd(SIMD.f32x4_sub).f32x4c(0.693359375).simd(SIMD.f32x4_mul).simd(SIMD.f32x4_sub);
+  f.get(n).f32x4c(EXP_MAGIC).simd(SIMD.f32x4_sub).f32x4c(-2.12194440e-4).simd(SIMD.f32x4_mul).simd(SIMD.f32x4_sub).set(r);
   const coeffs = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
   f.f32x4c(coeffs[0]!);
   for (let i = 1; i < coeffs.length; i++) f.get(r).simd(SIMD.f32x4_mul).f32x4c(coeffs[i]!).simd(SIMD.f32x4_add);
   f.get(r).simd(SIMD.f32x4_mul).get(r).simd(SIMD.f32x4_mul).get(r).simd(SIMD.f32x4_add).f32x4c(1).simd(SIMD.f32x4_add);
-  f.get(n).i32c(23).simd(SIMD.i32x4_shl);
+  // n = the integer itself; scale by 2^h, h = n >> 1, then by 2^(n - h).
+  f.get(n).i32x4c(EXP_MAGIC_BITS).simd(SIMD.i32x4_sub).set(n);
+  f.get(n).i32c(1).simd(SIMD.i32x4_shr_s).i32x4c(127).simd(SIMD.i32x4_add).i32c(23).simd(SIMD.i32x4_shl);
+  f.simd(SIMD.f32x4_mul);
+  f.get(n).get(n).i32c(1).simd(SIMD.i32x4_shr_s).simd(SIMD.i32x4_sub).i32x4c(127).simd(SIMD.i32x4_add).i32c(23).simd(SIMD.i32x4_shl);
   f.simd(SIMD.f32x4_mul);
 }
 

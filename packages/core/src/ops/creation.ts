@@ -41,7 +41,7 @@ function allocating<R>(op: string, shape: Shape, dtype: DType, backend: Backend,
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
     const bytes = numel(shape) * itemSize(dtype);
-    throw new RangeError(`${op}: cannot create a ${dtype} tensor of shape ${fmtShape(shape)} (${fmtBytes(bytes)}) on the '${backend.name}' backend: ${e.message}`, { cause: e });
+    throw new RangeError(`${op}: cannot create a tensor of shape ${fmtShape(shape)} (${dtype}, ${fmtBytes(bytes)}) on the '${backend.name}' backend: ${e.message}`, { cause: e });
   }
 }
 

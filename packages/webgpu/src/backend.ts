@@ -87,7 +87,7 @@ const F32_UNARY: Record<UnaryOp, (x: string) => string> = {
   abs: (x) => `abs(${x})`,
   sign: (x) => `sign(${x})`,
   exp: (x) => `exp_(${x})`,
-  log: (x) => `log(${x})`,
+  log: (x) => `log_(${x})`,
   sqrt: (x) => `sqrt(${x})`,
   reciprocal: (x) => `1.0 / ${x}`,
   sin: (x) => `sin(${x})`,

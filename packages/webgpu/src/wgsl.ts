@@ -39,6 +39,14 @@ fn minf(a: f32, b: f32) -> f32 { return select(select(b, a, a < b), a + b, isnan
 fn exp_(x: f32) -> f32 {
   return select(select(select(exp(x), 0.0, x < -103.98), inf_(), x > 88.72283172607422), x, isnan_(x));
 }
+// log of 0, of negatives and of +Inf are indeterminate in WGSL too (SwiftShader gives
+// log(0) = -88): -Inf, NaN and +Inf as IEEE (and as PyTorch).
+fn log_(x: f32) -> f32 {
+  if (isnan_(x) || x < 0.0) { return nan_(); }
+  if (x == 0.0) { return -inf_(); }
+  if (x == inf_()) { return x; }
+  return log(x);
+}
 fn erf_(x: f32) -> f32 {
   if (isnan_(x)) { return x; }
   let ax = abs(x);

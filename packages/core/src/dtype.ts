@@ -51,13 +51,13 @@ export const INT32_MAX = 2 ** 31 - 1;
  * One value as stored in `dtype`, checked: int32 truncates toward zero (as PyTorch) but
  * throws a RangeError for NaN, +-Inf and values outside [-2^31, 2^31 - 1] (a typed array
  * would silently wrap them); bool is `value != 0` (NaN is true, as in PyTorch); floats pass.
- * `where` says which value it was, for the message.
+ * `where` says which value it was, for the message (a function: built only on error).
  */
-export function storedValue(value: number, dtype: DType, op: string, where = ''): number {
+export function storedValue(value: number, dtype: DType, op: string, where: string | (() => string) = ''): number {
   if (dtype === 'int32') {
     const t = Math.trunc(value);
     if (!(t >= INT32_MIN && t <= INT32_MAX)) {
-      throw new RangeError(`${op}: value ${value}${where} cannot be stored as int32 (integers from ${INT32_MIN} to ${INT32_MAX}); use float32/float64 or smaller values`);
+      throw new RangeError(`${op}: value ${value}${typeof where === 'string' ? where : where()} cannot be stored as int32 (integers from ${INT32_MIN} to ${INT32_MAX}); use float32/float64 or smaller values`);
     }
     return t;
   }
@@ -78,7 +78,7 @@ export function toDTypeArray(values: ArrayLike<number>, dtype: DType, op: string
   const out = allocArray(dtype, values.length);
   const exact = dtype === 'float32' || dtype === 'float64' || values instanceof Int32Array || (dtype === 'int32' && (values instanceof Uint8Array || values instanceof Int16Array || values instanceof Uint16Array || values instanceof Int8Array));
   if (exact) out.set(values);
-  else for (let i = 0; i < values.length; i++) out[i] = storedValue(values[i]!, dtype, op, ` at flat index ${i}`);
+  else for (let i = 0; i < values.length; i++) out[i] = storedValue(values[i]!, dtype, op, () => ` at flat index ${i}`);
   return out;
 }
 

@@ -32,9 +32,9 @@ describe('edge values on js', () => {
 
 describe('int32 creation never wraps', () => {
   it('tensor, fromTypedArray and full throw past int32 (and for NaN/Inf)', () => {
-    expect(() => T.tensor([1, 2 ** 31], { dtype: 'int32' })).toThrow(/tensor: value 2147483648 at flat index 1 cannot be stored as int32/);
+    expect(() => T.tensor([1, 2 ** 31], { dtype: 'int32' })).toThrow(/tensor: value 2147483648 at \[1\] cannot be stored as int32/);
     expect(() => T.tensor([-(2 ** 31) - 1], { dtype: 'int32' })).toThrow(RangeError);
-    expect(() => T.tensor([NaN], { dtype: 'int32' })).toThrow(/value NaN at flat index 0 cannot be stored as int32/);
+    expect(() => T.tensor([NaN], { dtype: 'int32' })).toThrow(/value NaN at \[0\] cannot be stored as int32/);
     expect(() => T.tensor(new Float64Array([3e9]), { dtype: 'int32' })).toThrow(/cannot be stored as int32/);
     expect(() => T.fromTypedArray([Infinity], [1], 'int32')).toThrow(/cannot be stored as int32/);
     expect(() => T.full([2], 2 ** 31, { dtype: 'int32' })).toThrow(/full: value 2147483648 cannot be stored as int32/);
@@ -119,5 +119,19 @@ describe('full without a device fill (host staging path)', () => {
     expect(vals(T.ones([2], { dtype: 'bool' }))).toEqual([1, 1]);
     expect(vals(T.zeros([0]))).toEqual([]);
     expect(vals(T.full([], 4))).toEqual([4]);
+  });
+});
+
+describe('tensor from nested arrays', () => {
+  it('names the nested position of a value that does not fit the dtype, and keeps shapes and values', () => {
+    expect(() => T.tensor([[1, 2], [3, 2 ** 40]], { dtype: 'int32' })).toThrow(/tensor: value 1099511627776 at \[1\]\[1\] cannot be stored as int32/);
+    expect(() => T.fromTypedArray(new Float64Array([1, -(2 ** 32)]), [2], 'int32')).toThrow(/value -4294967296 at flat index 1/);
+    const x = T.tensor([[1.5, 2], [3, 4]]);
+    expect([x.shape, x.dtype, vals(x)]).toEqual([[2, 2], 'float32', [1.5, 2, 3, 4]]);
+    const b = T.tensor([[true], [false]]);
+    expect([b.shape, b.dtype, vals(b)]).toEqual([[2, 1], 'bool', [1, 0]]);
+    expect(vals(T.tensor([1, 2, 3, 4], { shape: [2, 2], dtype: 'float64' }))).toEqual([1, 2, 3, 4]);
+    expect(T.tensor([]).shape).toEqual([0]);
+    expect(vals(T.tensor(3))).toEqual([3]);
   });
 });

@@ -94,26 +94,35 @@ function describe(v: unknown): string {
   return `${typeof v === 'undefined' ? 'undefined' : `a ${typeof v}`}`;
 }
 
-/** Flattens nested arrays into `out`; returns whether every element was a boolean. */
-function flattenNested(data: NestedArray, shape: readonly number[], dim: number, out: number[], path: number[]): boolean {
+/**
+ * Writes nested arrays' elements, checked, straight into `out` (a typed array of `dtype`,
+ * or float32 while the dtype is being inferred); returns whether every element was a boolean.
+ */
+function flattenNested(data: NestedArray, shape: readonly number[], dim: number, out: TypedArray, at: { k: number }, dtype: DType | null, path: number[]): boolean {
   if (dim === shape.length) {
     if (Array.isArray(data)) throw new RangeError('tensor: nested arrays are ragged (deeper than the first element)');
     if (typeof data !== 'number' && typeof data !== 'boolean') {
-      throw new TypeError(`tensor: element ${path.length ? `[${path.join('][')}]` : '(the scalar)'} is ${describe(data)}; elements must be numbers or booleans`);
+      throw new TypeError(`tensor: element ${where(path)} is ${describe(data)}; elements must be numbers or booleans`);
     }
-    out.push(typeof data === 'boolean' ? Number(data) : data);
+    const v = Number(data);
+    out[at.k++] = dtype ? storedValue(v, dtype, 'tensor', () => ` at ${where(path)}`) : v;
     return typeof data === 'boolean';
   }
   if (!Array.isArray(data) || data.length !== shape[dim]) {
     throw new RangeError(`tensor: nested arrays are ragged: expected length ${shape[dim]} at depth ${dim}`);
   }
   let bools = true;
-  (data as readonly NestedArray[]).forEach((x, i) => {
+  const items = data as readonly NestedArray[];
+  for (let i = 0; i < items.length; i++) {
     path.push(i);
-    bools = flattenNested(x, shape, dim + 1, out, path) && bools;
+    bools = flattenNested(items[i]!, shape, dim + 1, out, at, dtype, path) && bools;
     path.pop();
-  });
+  }
   return bools;
+}
+
+function where(path: readonly number[]): string {
+  return path.length ? `[${path.join('][')}]` : '(the scalar)';
 }
 
 /**
@@ -121,6 +130,7 @@ function flattenNested(data: NestedArray, shape: readonly number[], dim: number,
  * The dtype is taken from a typed array, `bool` when every element is a boolean, `float32`
  * otherwise. Elements must be numbers or booleans (a TypeError names the first that is not);
  * int32 values must fit int32 (a RangeError otherwise: typed arrays would wrap them).
+ * Nested arrays are written straight into one typed array, which the backend copies.
  */
 export function tensor(data: NestedArray | TypedArray, opts: CreateOptions & { shape?: Shape } = {}): Tensor {
   const backend = opts.backend ?? getBackend();
@@ -129,9 +139,12 @@ export function tensor(data: NestedArray | TypedArray, opts: CreateOptions & { s
     return upload('tensor', data as TypedArray, opts.shape ?? [(data as TypedArray).length], dtype, backend);
   }
   const shape = inferShape(data);
-  const flat: number[] = [];
-  const bools = flattenNested(data, shape, 0, flat, []);
-  const dtype = checkDType(opts.dtype ?? (bools && flat.length > 0 ? 'bool' : 'float32'), 'tensor');
+  const given = opts.dtype === undefined ? null : checkDType(opts.dtype, 'tensor');
+  const n = numel(shape);
+  const flat = allocating('tensor', shape, given ?? 'float32', backend, () => allocArray(given ?? 'float32', n));
+  const bools = flattenNested(data, shape, 0, flat, { k: 0 }, given, []);
+  // Only booleans: the inferred dtype is bool (the float32 array holds exact 0s and 1s).
+  const dtype = given ?? (bools && n > 0 ? 'bool' : 'float32');
   return upload('tensor', flat, opts.shape ?? shape, dtype, backend);
 }
 

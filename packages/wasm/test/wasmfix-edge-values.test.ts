@@ -57,6 +57,9 @@ describe('wasm exp and the kernels built on it at the edges', () => {
   it('log-softmax rows with infinities (as PyTorch)', () => {
     // F.log_softmax(torch.tensor([[-inf, 0], [-inf, -inf], [1000, 0]]), 1)
     expect(vals(T.logSoftmax(t([[-Infinity, 0], [-Infinity, -Infinity], [1000, 0]]), 1))).toEqual([-Infinity, 0, NaN, NaN, 0, -1000]);
+    // A NaN anywhere in a row (here in the first vector of a 6-long row) makes the row NaN.
+    expect(vals(T.logSoftmax(t([[NaN, 0, 0, 0, 0, 1]]), 1)).every(Number.isNaN)).toBe(true);
+    expect(vals(T.logSoftmax(t([[0, 0, 0, 0, 0, NaN]]), 1)).every(Number.isNaN)).toBe(true);
   });
 });
 

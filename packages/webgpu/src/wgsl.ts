@@ -796,7 +796,7 @@ export function lineKernel(op: LineOp, tree: boolean): string {
     case 'logSoftmax':
       body = `${red('mx', 'in0[at(0u) + o0]', X, (a, b) => `maxf(${a}, ${b})`)}
   ${red('se', '0.0', `exp_(${X} - mx)`, add)}
-  let lse = mx + log(se);
+  let lse = mx + log_(se);
   ${each(`out[at(k)] = ${X} - lse;`)}`;
       break;
     case 'logSoftmaxBackward':

@@ -41,6 +41,13 @@ describe('webgpu exp and the kernels built on it at the edges', () => {
   });
 });
 
+describe('webgpu log-softmax at the edges', () => {
+  it('rows with -inf, a huge spread and NaN (as PyTorch)', async () => {
+    // F.log_softmax(torch.tensor([[-inf, 0], [1000, 0], [nan, 0]]), 1)
+    expect(await vals(T.logSoftmax(t([[-Infinity, 0], [1000, 0], [NaN, 0]]), 1))).toEqual([-Infinity, 0, 0, -1000, NaN, NaN]);
+  });
+});
+
 describe('webgpu full fills on the device', () => {
   it('gives the right values for every dtype without uploading a host array', async () => {
     const uploads: number[] = [];

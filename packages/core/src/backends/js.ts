@@ -29,6 +29,8 @@ const erf = (x: number): number => {
   // Abramowitz-Stegun 7.1.26 is too coarse for gradients checks; use a series/continued
   // fraction pair accurate to ~1e-15 instead.
   const ax = Math.abs(x);
+  // The continued fraction below is Inf/Inf at +-Inf; erf(+-Inf) = +-1 (NaN stays NaN).
+  if (ax === Infinity) return Math.sign(x);
   if (ax < 2.5) {
     // Maclaurin series: erf x = 2/sqrt(pi) * sum (-1)^n x^(2n+1) / (n! (2n+1))
     let term = x;

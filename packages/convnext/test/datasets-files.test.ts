@@ -1,5 +1,5 @@
 /** MNIST / Fashion-MNIST (IDX) and CIFAR-100 readers, datasets by name and their normalisation: read right, and every broken file named. */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';

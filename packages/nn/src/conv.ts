@@ -117,10 +117,10 @@ export class ConvTranspose2d extends Module {
   ) {
     super();
     const s = convSettings('ConvTranspose2d', 2, inChannels, outChannels, kernelSize, opts);
-    this.kernelSize = pairOf(s.kernelSize as [number, number]);
-    this.stride = pairOf(s.stride as [number, number]);
-    this.padding = pairOf(s.padding as [number, number]);
-    this.dilation = pairOf(s.dilation as [number, number]);
+    this.kernelSize = s.kernelSize as [number, number];
+    this.stride = s.stride as [number, number];
+    this.padding = s.padding as [number, number];
+    this.dilation = s.dilation as [number, number];
     this.groups = s.groups;
     this.outputPadding = pairOf(opts.outputPadding ?? 0);
     for (let i = 0; i < 2; i++) {

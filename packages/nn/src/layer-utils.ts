@@ -17,7 +17,7 @@ export function positiveInt(v: number, what: string, layer: string): void {
 }
 
 /** PyTorch's default for Linear and Conv: kaiming_uniform(a=sqrt(5)) weight, U(-1/sqrt(fanIn), 1/sqrt(fanIn)) bias. */
-export function resetLinearLike(weight: Tensor, bias: Tensor | null, generator: Generator): void {
+function resetLinearLike(weight: Tensor, bias: Tensor | null, generator: Generator): void {
   kaimingUniform_(weight, { a: Math.sqrt(5), generator });
   if (bias) {
     const [fanIn] = calculateFanInAndFanOut(weight);

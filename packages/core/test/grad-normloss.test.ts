@@ -256,7 +256,8 @@ describe('normalize, distances, norms: gradient matches finite differences', () 
     for (const [a, b] of [[rmT, rmN], [rvT, rvN]] as const) {
       Array.from(a.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(b.dataSync()[i]!, 14));
     }
-    expect(() => T.batchNorm(x, rmT, rvT, null, null, { training: true, momentum: f64([0.1, 0.1], [2]) })).toThrow(/batchNorm: momentum must be a number or a 0-d float tensor, got a float64 tensor of shape \[2\]/);
+    expect(() => T.batchNorm(x, rmT, rvT, null, null, { training: true, momentum: f64([0.1, 0.1], [2]) })).toThrow(/batchNorm: momentum must be a number or a 0-d float64 tensor like the input, got a float64 tensor of shape \[2\]/);
+    expect(() => T.batchNorm(x, rmT, rvT, null, null, { training: true, momentum: T.full([], 0.5) })).toThrow(/0-d float64 tensor like the input, got a float32 tensor of shape \[\]/);
   });
 });
 

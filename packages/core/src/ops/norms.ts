@@ -134,11 +134,15 @@ function affine(y: Tensor, weight: Tensor | null, bias: Tensor | null): Tensor {
   return out;
 }
 
-function checkMomentum(op: string, momentum: number | Tensor, eps: number): void {
+/** Checks a momentum in [0, 1], or a 0-d tensor of `x`'s dtype and backend (its value is not read back), and eps. */
+function checkMomentum(op: string, momentum: number | Tensor, eps: number, x: Tensor): void {
   if (typeof momentum === 'number') {
     if (!(momentum >= 0 && momentum <= 1)) throw new RangeError(`${op}: momentum must be in [0, 1], got ${momentum}`);
-  } else if (momentum.ndim !== 0 || (momentum.dtype !== 'float32' && momentum.dtype !== 'float64')) {
-    throw new TypeError(`${op}: momentum must be a number or a 0-d float tensor, got a ${momentum.dtype} tensor of shape ${fmtShape(momentum.shape)}`);
+  } else {
+    sameBackend(op, x, momentum);
+    if (momentum.ndim !== 0 || momentum.dtype !== x.dtype) {
+      throw new TypeError(`${op}: momentum must be a number or a 0-d ${x.dtype} tensor like the input, got a ${momentum.dtype} tensor of shape ${fmtShape(momentum.shape)}`);
+    }
   }
   if (!(eps >= 0)) throw new RangeError(`${op}: eps must be non-negative, got ${eps}`);
 }
@@ -168,9 +172,9 @@ export interface BatchNormOptions {
   /** Normalize with the batch's statistics and update the running ones (default false: use the running ones). */
   readonly training?: boolean;
   /**
-   * Weight of the batch in the running statistics (default 0.1). May be a 0-d float tensor
-   * on the input's backend (an addition to PyTorch's float): `nn.BatchNorm`'s cumulative
-   * average passes `1 / num_batches_tracked` so, without reading the count back.
+   * Weight of the batch in the running statistics (default 0.1). May also be a 0-d tensor of
+   * the input's dtype and backend (an addition to PyTorch's float): `nn.BatchNorm`'s
+   * cumulative average passes `1 / num_batches_tracked` as one, so the count is never read back.
    */
   readonly momentum?: number | Tensor;
   /** Added to the variance (default 1e-5). */
@@ -199,8 +203,7 @@ export function batchNorm(
   const training = opts.training ?? false;
   const momentum = opts.momentum ?? 0.1;
   const eps = opts.eps ?? 1e-5;
-  checkMomentum(op, momentum, eps);
-  if (typeof momentum !== 'number') sameBackend(op, x, momentum);
+  checkMomentum(op, momentum, eps, x);
   let mu: Tensor;
   let varc: Tensor;
   if (training) {
@@ -278,7 +281,7 @@ export function instanceNorm(
   const useInputStats = opts.useInputStats ?? true;
   const momentum = opts.momentum ?? 0.1;
   const eps = opts.eps ?? 1e-5;
-  checkMomentum(op, momentum, eps);
+  checkMomentum(op, momentum, eps, x);
   const spatial = x.size / (n * c);
   let y: Tensor;
   if (useInputStats) {

@@ -171,7 +171,9 @@ Writes a trained run's weights (its EMA weights when it kept an EMA) or official
 weights as:
   safetensors   the state dict under the official ConvNeXt names (facebookresearch/ConvNeXt
                 models/convnext.py; load_state_dict(..., strict=True) with no mapping) or
-                timm's (--naming timm; timm.create_model('convnext_tiny').load_state_dict)
+                timm's (--naming timm; timm.create_model('convnext_tiny').load_state_dict);
+                a run's classes, normalisation and input size go into the metadata, so
+                'predict --weights FILE' classifies as the run does
   onnx          an ONNX model, opset 17, eval mode, input [batch, C, H, W] (batch dynamic),
                 output [batch, classes] logits; runs in onnxruntime (web, node, python)
 
@@ -756,7 +758,12 @@ async function runExport(argv: readonly string[]): Promise<number> {
   const bytes =
     a.format === 'onnx'
       ? await exportConvNeXtOnnx(pm.model, { imageSize: a.imageSize ?? pm.imageSize, dynamicImageSize: a.dynamicSize })
-      : await exportConvNeXtSafetensors(pm.model, { naming: a.naming, convMlp: a.convMlp, metadata: { 'tsgrad.classes': JSON.stringify(pm.classes) } });
+      : await exportConvNeXtSafetensors(pm.model, {
+          naming: a.naming,
+          convMlp: a.convMlp,
+          // A run's classes and input conventions travel with its weights (predict --weights reads them back).
+          ...(a.run ? { metadata: { 'tsgrad.classes': JSON.stringify(pm.classes), 'tsgrad.normalization': JSON.stringify(pm.normalization), 'tsgrad.imageSize': JSON.stringify(pm.imageSize) } } : {}),
+        });
   pm.model.dispose();
   await writeFileAtomic(a.out, bytes);
   const what = a.format === 'onnx' ? `ONNX (opset 17, input [batch, ${pm.channels}, ${a.dynamicSize ? 'height, width' : `${a.imageSize ?? pm.imageSize}, ${a.imageSize ?? pm.imageSize}`}])` : `safetensors (${a.naming} names${a.convMlp ? ', conv_mlp MLP weights' : ''})`;

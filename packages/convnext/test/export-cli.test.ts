@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { manualSeed, noGrad, randn } from '@tsgrad/core';
 import { decodeSafetensors } from '@tsgrad/nn';
 import * as ort from 'onnxruntime-web';
+import pngjs from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toOfficialConvNeXtStateDict } from '../src/checkpoint/timm.js';
 import { ConvNeXt } from '../src/model.js';
@@ -62,6 +63,17 @@ describe('export a trained run', () => {
     model.loadStateDict(toOfficialConvNeXtStateDict(b.tensors), { strict: true });
     const pm = await loadRunForPredict(run);
     expect(model.stateDict()['head.weight']!.dataSync()).toEqual(pm.model.stateDict()['head.weight']!.dataSync());
+  }, 60_000);
+
+  it("predict --weights on the export classifies as predict on the run (classes, normalisation and size from the metadata)", async () => {
+    const png = new pngjs.PNG({ width: 30, height: 30 });
+    for (let i = 0; i < png.data.length; i++) png.data[i] = i % 4 === 3 ? 255 : (i * 37) % 256;
+    const img = join(root, 'x.png');
+    writeFileSync(img, pngjs.PNG.sync.write(png));
+    const fromRun = JSON.parse((await cli('predict', run, img, '--json', '--backend', 'js')).out) as { imageSize: number; cropPct: number; results: unknown };
+    const fromExport = JSON.parse((await cli('predict', '--weights', join(root, 'timm.safetensors'), img, '--json', '--backend', 'js')).out) as typeof fromRun;
+    expect(fromExport.results).toEqual(fromRun.results);
+    expect([fromExport.imageSize, fromExport.cropPct]).toEqual([28, 1]);
   }, 60_000);
 });
 

@@ -41,52 +41,96 @@ export interface PredictModel {
   readonly description: string;
 }
 
+/** A weights file's state dict, and its safetensors metadata (empty for `.pth`). */
+export interface WeightsFile {
+  /** The tensors. */
+  readonly tensors: Record<string, Tensor>;
+  /** String metadata of a safetensors header. */
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
 /** Reads a state dict from `.pth` (torch.save) or `.safetensors`, told apart by content. */
-export async function loadWeightsFile(path: string): Promise<Record<string, Tensor>> {
+export async function loadWeightsFile(path: string): Promise<WeightsFile> {
   if (!existsSync(path)) throw new Error(`weights file '${path}' does not exist`);
   const head = new Uint8Array(readFileSync(path).subarray(0, 4));
   // A zip (torch.save) starts with 'PK'; safetensors with its 8-byte header length.
-  if (head[0] === 0x50 && head[1] === 0x4b) return loadPthFile(path, { unknownGlobals: 'opaque' });
+  if (head[0] === 0x50 && head[1] === 0x4b) return { tensors: await loadPthFile(path, { unknownGlobals: 'opaque' }), metadata: {} };
+  let loaded: Awaited<ReturnType<typeof loadSafetensors>>;
   try {
-    const { tensors, metadata } = await loadSafetensors(path);
-    if (metadata?.['tsgrad.train']) throw new Error(`'${path}' is a tsgrad training checkpoint; pass its run folder as RUN instead of --weights`);
-    return tensors;
+    loaded = await loadSafetensors(path);
   } catch (e) {
-    if ((e as Error).message.includes('training checkpoint')) throw e;
     throw new Error(`'${path}' is neither a torch.save (.pth) file nor safetensors: ${(e as Error).message}`);
   }
+  if (loaded.metadata?.['tsgrad.train']) throw new Error(`'${path}' is a tsgrad training checkpoint; pass its run folder as RUN instead of --weights`);
+  return { tensors: loaded.tensors, metadata: loaded.metadata ?? {} };
+}
+
+/** What `tsgrad-convnext export` records about a run in the safetensors metadata, when valid. */
+function exportedRunInfo(meta: Readonly<Record<string, string>>): { classes?: string[]; normalization?: Normalization; imageSize?: number } {
+  const parse = (k: string): unknown => {
+    try {
+      return meta[k] === undefined ? undefined : JSON.parse(meta[k]!);
+    } catch {
+      return undefined;
+    }
+  };
+  const classes = parse('tsgrad.classes');
+  const norm = parse('tsgrad.normalization') as Normalization | undefined;
+  const size = parse('tsgrad.imageSize');
+  return {
+    ...(Array.isArray(classes) && classes.every((c) => typeof c === 'string') ? { classes: classes as string[] } : {}),
+    ...(norm && Array.isArray(norm.mean) && Array.isArray(norm.std) ? { normalization: { mean: norm.mean, std: norm.std } } : {}),
+    ...(typeof size === 'number' && Number.isInteger(size) && size > 0 ? { imageSize: size } : {}),
+  };
 }
 
 /** Options of {@link loadWeightsForPredict}. */
 export interface WeightsPredictOptions {
   /** The variant the weights must be (optional: the architecture is read from the weights). */
   readonly model?: ConvNeXtVariant;
-  /** Class names file (one per line); default: ImageNet-1k's for 1000 classes, else `class N`. */
+  /** Class names file (one per line); default: those a tsgrad export recorded, ImageNet-1k's for 1000 classes, else `class N`. */
   readonly classesFile?: string;
-  /** Input side (default 224). */
+  /** Input side (default: a tsgrad export's recorded size, else 224). */
   readonly imageSize?: number;
-  /** Crop share (default 0.875, timm's for ConvNeXt at 224). */
+  /** Crop share (default 0.875, timm's for ConvNeXt at 224; 1 for a tsgrad export of a run). */
   readonly cropPct?: number;
 }
 
-/** Official or timm ConvNeXt weights (ImageNet statistics) as a {@link PredictModel}. */
+/**
+ * Official or timm ConvNeXt weights (ImageNet statistics) as a {@link PredictModel}; a
+ * safetensors file written by `tsgrad-convnext export` from a run brings back that run's
+ * classes, normalisation and input size from its metadata.
+ */
 export async function loadWeightsForPredict(path: string, o: WeightsPredictOptions = {}): Promise<PredictModel & { readonly arch: InferredArch }> {
-  const sd = await loadWeightsFile(path);
+  const { tensors: sd, metadata } = await loadWeightsFile(path);
   const { model, arch } = convnextFromStateDict(sd, o.model);
   for (const t of Object.values(sd)) t.dispose();
   model.eval();
+  // A file written by `tsgrad-convnext export` from a run carries its classes, normalisation and input size.
+  const run = exportedRunInfo(metadata);
   let classes: readonly string[];
   if (o.classesFile) {
     classes = readFileSync(o.classesFile, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
     if (classes.length !== arch.numClasses) throw new Error(`--classes '${o.classesFile}' names ${classes.length} classes but the weights' head has ${arch.numClasses}`);
+  } else if (run.classes && run.classes.length === arch.numClasses) {
+    classes = run.classes;
   } else {
     classes = arch.numClasses === 1000 ? IMAGENET_CLASSES : Array.from({ length: arch.numClasses }, (_, i) => `class ${i}`);
   }
-  const stats = DATASET_STATS.imagenet;
-  const normalization = arch.inChans === 3 ? stats : arch.inChans === 1 ? { mean: [0.449], std: [0.226] } : null;
+  const fromRun = run.normalization && run.normalization.mean.length === arch.inChans ? run.normalization : null;
+  const normalization = fromRun ?? (arch.inChans === 3 ? DATASET_STATS.imagenet : arch.inChans === 1 ? { mean: [0.449], std: [0.226] } : null);
   if (!normalization) throw new CheckpointError(`the weights take ${arch.inChans} input channels; predict feeds images as 3 (RGB) or 1 (grey)`);
   const name = arch.variant ? `ConvNeXt-${arch.variant}` : `ConvNeXt (depths [${arch.depths.join(', ')}], dims [${arch.dims.join(', ')}])`;
-  return { model, arch, classes, normalization, imageSize: o.imageSize ?? 224, cropPct: o.cropPct ?? 0.875, channels: arch.inChans as 1 | 3, description: `${name}, ${arch.numClasses} classes, from ${path}` };
+  return {
+    model,
+    arch,
+    classes,
+    normalization,
+    imageSize: o.imageSize ?? run.imageSize ?? 224,
+    cropPct: o.cropPct ?? (run.imageSize ? 1 : 0.875),
+    channels: arch.inChans as 1 | 3,
+    description: `${name}, ${arch.numClasses} classes, from ${path}`,
+  };
 }
 
 /** Class names and image side of a run's dataset, without its files when they are gone. */

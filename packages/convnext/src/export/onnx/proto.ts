@@ -118,6 +118,9 @@ export function encodeOnnxModel(m: OnnxModel): Uint8Array {
     if (names.has(n.name)) throw new RangeError(`onnx: two nodes are named '${n.name}'`);
     names.add(n.name);
   }
+  // A protobuf message is limited to 2 GiB; bigger models need ONNX's external-data layout, which this writer does not produce.
+  const weightBytes = m.initializers.reduce((a, t) => a + t.data.length * (t.data instanceof Float32Array ? 4 : 8), 0);
+  if (weightBytes >= 2 ** 31 - 2 ** 24) throw new RangeError(`onnx: ${(weightBytes / 2 ** 30).toFixed(2)} GiB of weights do not fit a single ONNX file (protobuf's 2 GiB limit)`);
   // GraphProto: node=1, name=2, initializer=5, doc_string=10, input=11, output=12.
   const g = new ProtoWriter();
   for (const n of m.nodes) g.message(1, node(n));

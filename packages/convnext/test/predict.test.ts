@@ -3,9 +3,11 @@
  * and normalisation) and with stand-ins for official ImageNet weights (a torch.save `.pth`
  * in official names, timm-named safetensors), on PNG and JPEG files written by the test.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { fromTypedArray, noGrad } from '@tsgrad/core';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
@@ -120,6 +122,15 @@ describe('predict with official ImageNet-1k weights (stand-ins of the official l
     expect(labels(8)).toEqual(direct(jpgFile, 5));
     for (const l of labels(2)) expect(IMAGENET_CLASSES).toContain(l);
   }, 60_000);
+
+  it('the installed way of running it (a separate process through tsx) prints the same', async () => {
+    const here = fileURLToPath(new URL('.', import.meta.url));
+    const p = spawnSync(resolve(here, '../../../node_modules/.bin/tsx'), ['--conditions=source', resolve(here, '../src/cli.ts'), 'predict', '--weights', pth, pngFile, '--top-k', '2', '--backend', 'js'], { encoding: 'utf8', timeout: 90_000 });
+    expect(p.stderr).toBe('');
+    expect(p.status).toBe(0);
+    const labels = p.stdout.trim().split('\n').slice(2).map((l) => l.replace(/^ +\d+\.\d\d% {2}/, ''));
+    expect(labels).toEqual(direct(pngFile, 2));
+  }, 90_000);
 
   it('timm-named safetensors give the same predictions', async () => {
     const a = JSON.parse((await cli('predict', '--weights', pth, images, '--json', '--backend', 'js')).out) as PredictJson;

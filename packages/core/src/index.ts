@@ -17,7 +17,7 @@ export {
 } from './shape.js';
 
 // Backends
-export type { Backend, BackendMemory, BufferHandle, Conv2dParams, FusedKernels, View, UnaryOp, BinaryOp, CompareOp, ReduceOp, ArgReduceOp, SortResult } from './backend.js';
+export type { Backend, BackendMemory, BackendPeak, BufferHandle, Conv2dParams, FusedKernels, View, UnaryOp, BinaryOp, CompareOp, ReduceOp, ArgReduceOp, SortResult } from './backend.js';
 export { sortComparator } from './backend.js';
 export { PRIMITIVES, FUSED_KERNELS, UNARY_OPS, BINARY_OPS, COMPARE_OPS, REDUCE_OPS, ARG_REDUCE_OPS, OTHER_PRIMITIVES } from './backend.js';
 export { JsBackend } from './backends/js.js';
@@ -25,6 +25,9 @@ export { registerBackend, setBackend, getBackend, initBackend, listBackends } fr
 
 // Autodiff
 export { backward, gradients, grad, valueAndGrad, vjp, noGrad, isGradEnabled, customOp, type BackwardOptions, type TensorFn, type GradNode, type VjpFn } from './autograd.js';
+
+// Profiling
+export { profile, recordFunction, Profile, type ProfileOptions, type ProfileEvent, type ProfileRow, type TableOptions, type ChromeTrace, type ChromeTraceEvent, type SpanKind } from './profile.js';
 
 // Memory
 export { tidy, keep, dispose, memory, resetPeakMemory, type MemoryInfo, type BackendMemoryInfo } from './memory.js';

@@ -27,7 +27,7 @@ export { registerBackend, setBackend, getBackend, initBackend, listBackends } fr
 export { backward, gradients, grad, valueAndGrad, vjp, noGrad, isGradEnabled, customOp, type BackwardOptions, type TensorFn, type GradNode, type VjpFn } from './autograd.js';
 
 // Profiling
-export { profile, recordFunction, Profile, type ProfileOptions, type ProfileEvent, type ProfileRow, type TableOptions, type ChromeTrace, type ChromeTraceEvent, type SpanKind } from './profile.js';
+export { profile, startProfile, recordFunction, Profile, type ProfileSession, type ProfileOptions, type ProfileEvent, type ProfileRow, type TableOptions, type ChromeTrace, type ChromeTraceEvent, type SpanKind } from './profile.js';
 
 // Memory
 export { tidy, keep, dispose, memory, resetPeakMemory, type MemoryInfo, type BackendMemoryInfo } from './memory.js';

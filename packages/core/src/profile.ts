@@ -86,6 +86,8 @@ export interface TableOptions {
   readonly top?: number;
   /** Only rows of these kinds. */
   readonly kinds?: readonly SpanKind[];
+  /** Start with the notes (wall time, time outside ops, async backends, the peak); default true. */
+  readonly notes?: boolean;
 }
 
 /** A Chrome trace (the JSON object Perfetto and chrome://tracing open). */
@@ -194,7 +196,8 @@ export class Profile<R = unknown> {
     }
     const peaks = [this.peak.gflops ? `${this.peak.gflops.toFixed(1)} GFLOP/s` : '', this.peak.gbps ? `${this.peak.gbps.toFixed(1)} GB/s` : ''].filter(Boolean);
     notes.push(peaks.length ? `% peak: against ${peaks.join(' and ')}.` : '% peak: no peak known (pass {peak} to profile).');
-    return [...notes, '', line(head), rule, ...body.map(line)].join('\n');
+    const table = [line(head), rule, ...body.map(line)];
+    return (opts.notes ?? true ? [...notes, '', ...table] : table).join('\n');
   }
 
   /** The events as a Chrome trace: load the JSON in https://ui.perfetto.dev or chrome://tracing. */
@@ -455,6 +458,38 @@ function instrument(b: Backend, rec: Recorder): Restore {
   };
 }
 
+/** A profile started with {@link startProfile}; `stop()` ends it. */
+export interface ProfileSession {
+  /** Ends the profile (restoring every backend method) and returns what it recorded. */
+  stop(): Profile<undefined>;
+}
+
+/**
+ * Starts a profile that ends with `stop()`, for code that cannot be wrapped in one function
+ * (a training loop's hooks); otherwise use {@link profile}. Same recording as `profile`.
+ */
+export function startProfile(opts: ProfileOptions = {}): ProfileSession {
+  if (activeSink()) throw new Error('profile: a profile is already running; profiles do not nest (use recordFunction to label ranges inside one)');
+  const peak = opts.peak ?? getBackend().peakRates?.() ?? {};
+  for (const [k, v] of Object.entries(peak)) {
+    if (v !== undefined && !(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new Error(`profile: peak.${k} must be a positive number, got ${String(v)}`);
+  }
+  const rec = new Recorder();
+  const backends = initialisedBackends();
+  const restores = backends.map((b) => instrument(b, rec));
+  setSink(rec);
+  let stopped = false;
+  return {
+    stop() {
+      if (stopped) throw new Error('profile: this profile was already stopped');
+      stopped = true;
+      setSink(null);
+      for (const r of restores) r();
+      return new Profile(undefined, rec.events, rec.now(), backends.map((b) => ({ name: b.name, async: !b.canReadSync })), peak);
+    },
+  };
+}
+
 /**
  * Profiles `fn` (sync or async): every backend primitive it runs (time, bytes read and
  * written, flops of matmul and convolutions), every composed op (`gelu`, `logSoftmax`,
@@ -472,39 +507,23 @@ export function profile<R>(fn: () => Promise<R>, opts?: ProfileOptions): Promise
 export function profile<R>(fn: () => R, opts?: ProfileOptions): Profile<R>;
 export function profile<R>(fn: () => R | Promise<R>, opts: ProfileOptions = {}): Profile<R> | Promise<Profile<R>> {
   if (typeof fn !== 'function') throw new TypeError('profile: expected a function to run');
-  if (activeSink()) throw new Error('profile: a profile is already running; profiles do not nest (use recordFunction to label ranges inside one)');
-  const peak = opts.peak ?? getBackend().peakRates?.() ?? {};
-  for (const [k, v] of Object.entries(peak)) {
-    if (v !== undefined && !(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new Error(`profile: peak.${k} must be a positive number, got ${String(v)}`);
-  }
-  const rec = new Recorder();
-  const backends = initialisedBackends();
-  const restores = backends.map((b) => instrument(b, rec));
-  setSink(rec);
-  const finish = (): void => {
-    setSink(null);
-    for (const r of restores) r();
+  const session = startProfile(opts);
+  const make = (value: R) => {
+    const p = session.stop();
+    return new Profile(value, p.events, p.wallMs, p.backends, p.peak);
   };
-  const make = (value: R) => new Profile(value, rec.events, rec.now(), backends.map((b) => ({ name: b.name, async: !b.canReadSync })), peak);
   let out: R | Promise<R>;
   try {
     out = fn();
   } catch (e) {
-    finish();
+    session.stop();
     throw e;
   }
   if (out instanceof Promise) {
-    return out.then(
-      (v) => {
-        finish();
-        return make(v);
-      },
-      (e: unknown) => {
-        finish();
-        throw e;
-      },
-    );
+    return out.then(make, (e: unknown) => {
+      session.stop();
+      throw e;
+    });
   }
-  finish();
   return make(out);
 }

@@ -164,3 +164,16 @@ describe('profile', () => {
     expect(Object.hasOwn(be, 'binary')).toBe(false);
   });
 });
+
+describe('startProfile', () => {
+  it('records between start and stop, like profile', () => {
+    const a = f32(16);
+    const s = T.startProfile();
+    T.exp(a);
+    const p = s.stop();
+    expect(p.value).toBeUndefined();
+    expect(row(p, 'exp', 'prim').calls).toBe(1);
+    expect(() => s.stop()).toThrow(/already stopped/);
+    expect(Object.hasOwn(T.getBackend(), 'unary')).toBe(false);
+  });
+});

@@ -21,6 +21,9 @@ export type { Backend, BackendMemory, BackendPeak, BufferHandle, Conv2dParams, F
 export { sortComparator } from './backend.js';
 export { PRIMITIVES, FUSED_KERNELS, UNARY_OPS, BINARY_OPS, COMPARE_OPS, REDUCE_OPS, ARG_REDUCE_OPS, OTHER_PRIMITIVES } from './backend.js';
 export { JsBackend } from './backends/js.js';
+// For backend authors: the reference scalar semantics and strided-offset iteration, one copy for every CPU fallback.
+export { scalarErf, roundHalfEven, SCALAR_UNARY, SCALAR_BINARY, SCALAR_COMPARE, truncateIntResult } from './backends/scalar.js';
+export { offsetsOf, viewOffsets } from './backends/strided.js';
 export { registerBackend, setBackend, getBackend, initBackend, listBackends } from './registry.js';
 
 // Autodiff

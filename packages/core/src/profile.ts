@@ -222,7 +222,7 @@ export class Profile<R = unknown> {
 }
 
 /** Backend methods that are timed, besides the optional fused kernels a backend has. */
-const TIMED = ['unary', 'binary', 'compare', 'where', 'reduce', 'argReduce', 'cast', 'copy', 'embed', 'cat', 'gather', 'scatterAdd', 'matmul', 'sort', 'upload', 'readSync', 'read'] as const;
+const TIMED = ['unary', 'binary', 'compare', 'where', 'reduce', 'argReduce', 'cast', 'copy', 'embed', 'cat', 'gather', 'scatterAdd', 'matmul', 'sort', 'upload', 'readSync', 'read', 'free'] as const;
 /** Methods whose first argument names the op (`binary('add', ...)` shows as `add`). */
 const FAMILIES: ReadonlySet<string> = new Set(['unary', 'binary', 'compare', 'reduce', 'argReduce']);
 const FUSED = ['conv2d', 'conv2dBackwardInput', 'conv2dBackwardWeight', 'gelu', 'geluBackward', 'normalize', 'normalizeBackward', 'logSoftmax', 'logSoftmaxBackward'] as const;

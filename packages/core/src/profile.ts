@@ -14,8 +14,13 @@ export { recordFunction, type SpanKind } from './profile-span.js';
 
 /** Options of {@link profile}. */
 export interface ProfileOptions {
-  /** Peaks to rate against (default: the backend's own `peakRates()` report, when it has one). */
+  /** Peaks to rate against (default: the current backend's own `peakRates()` report, when it has one). */
   readonly peak?: BackendPeak;
+  /**
+   * Backends to time besides the registry's initialised ones (a backend made directly,
+   * e.g. by `createWebGPUBackend()`, and never passed to `registerBackend`).
+   */
+  readonly backends?: readonly Backend[];
 }
 
 /** One recorded span. Times are milliseconds from the start of the profile. */
@@ -100,13 +105,21 @@ export interface ChromeTrace {
 
 /** One event of a {@link ChromeTrace}. */
 export interface ChromeTraceEvent {
+  /** The span's name (or the metadata record's: `process_name`, `thread_name`). */
   readonly name: string;
+  /** The span's {@link SpanKind}. */
   readonly cat?: string;
+  /** `X`: a complete event; `M`: metadata. */
   readonly ph: 'X' | 'M';
+  /** Start in microseconds from the profile's start. */
   readonly ts?: number;
+  /** Duration in microseconds. */
   readonly dur?: number;
+  /** Process id (always 1). */
   readonly pid: number;
+  /** Thread: 1 for the nested spans, 2 for async reads (they overlap other work). */
   readonly tid: number;
+  /** Phase, self time, backend, bytes, flops and input shapes. */
   readonly args?: Record<string, unknown>;
 }
 
@@ -191,8 +204,9 @@ export class Profile<R = unknown> {
     const notes = [
       `Profile: ${this.wallMs.toFixed(1)} ms wall, ${this.events.length} events; ${this.untrackedMs.toFixed(1)} ms outside any op (JS between ops).`,
     ];
+    const used = new Set(this.events.map((e) => e.backend));
     for (const b of this.backends) {
-      if (b.async) notes.push(`Backend '${b.name}' runs asynchronously: its times are CPU-side submission time only, not GPU execution.`);
+      if (b.async && used.has(b.name)) notes.push(`Backend '${b.name}' runs asynchronously: its times are CPU-side submission time only, not GPU execution.`);
     }
     const peaks = [this.peak.gflops ? `${this.peak.gflops.toFixed(1)} GFLOP/s` : '', this.peak.gbps ? `${this.peak.gbps.toFixed(1)} GB/s` : ''].filter(Boolean);
     notes.push(peaks.length ? `% peak: against ${peaks.join(' and ')}.` : '% peak: no peak known (pass {peak} to profile).');
@@ -475,7 +489,7 @@ export function startProfile(opts: ProfileOptions = {}): ProfileSession {
     if (v !== undefined && !(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new Error(`profile: peak.${k} must be a positive number, got ${String(v)}`);
   }
   const rec = new Recorder();
-  const backends = initialisedBackends();
+  const backends = [...new Set([...initialisedBackends(), ...(opts.backends ?? [])])];
   const restores = backends.map((b) => instrument(b, rec));
   setSink(rec);
   let stopped = false;

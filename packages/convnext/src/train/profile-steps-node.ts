@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startProfile, type BackendPeak, type Profile, type ProfileSession } from '@tsgrad/core';
+import { getBackend, startProfile, type BackendPeak, type Profile, type ProfileSession } from '@tsgrad/core';
 
 /** Drives a step profile from the training hooks. */
 export interface StepProfiler {
@@ -24,22 +24,38 @@ export function traceFile(out: string): string {
   return join(out, 'profile.json');
 }
 
-/** The machine's one-thread SIMD128 peak when the run is on wasm (the % peak column of the table). */
-async function wasmPeak(): Promise<BackendPeak> {
+interface WasmModule {
+  measureSimdPeak(opts?: { relaxed?: boolean }): number;
+  backendInfo(b: never): { threads: number; relaxedSimd: boolean };
+}
+
+/** @tsgrad/wasm when it is installed (for its peak), else null. */
+async function wasmModule(): Promise<WasmModule | null> {
   try {
-    const { measureSimdPeak } = (await import('@tsgrad/wasm')) as { measureSimdPeak: () => number };
-    return { gflops: measureSimdPeak() };
+    return (await import('@tsgrad/wasm')) as unknown as WasmModule;
   } catch {
-    return {};
+    return null;
   }
+}
+
+/**
+ * The wasm backend's arithmetic peak: the measured one-thread SIMD128 peak (with FMA when
+ * GEMM uses relaxed SIMD) times its threads; with the words that say so.
+ */
+function wasmPeak(mod: WasmModule): { peak: BackendPeak; note: string } {
+  const info = mod.backendInfo(getBackend() as never);
+  const one = mod.measureSimdPeak(info.relaxedSimd ? { relaxed: true } : {});
+  return {
+    peak: { gflops: one * info.threads },
+    note: `% peak: of ${info.threads} thread${info.threads === 1 ? '' : 's'} x ${one.toFixed(1)} GFLOP/s (the one-thread SIMD128 ${info.relaxedSimd ? 'relaxed_madd' : 'mul+add'} peak measured now by measureSimdPeak)`,
+  };
 }
 
 /** A profiler of `steps` training steps whose report goes into `out`. */
 export async function stepProfiler(steps: number, out: string, backendFlag: string): Promise<StepProfiler> {
-  // Measured before training (the backend is only known in onStart, which is synchronous).
-  const peak = backendFlag === 'wasm' || backendFlag === 'auto' ? await wasmPeak() : {};
+  const mod = backendFlag === 'wasm' || backendFlag === 'auto' ? await wasmModule() : null;
   let first = 0;
-  let onWasm = false;
+  let peak: { peak: BackendPeak; note: string } = { peak: {}, note: '' };
   let session: ProfileSession | null = null;
   let profiled = 0;
   let report: string | null = null;
@@ -48,7 +64,8 @@ export async function stepProfiler(steps: number, out: string, backendFlag: stri
     session = null;
     writeFileSync(traceFile(out), JSON.stringify(p.chromeTrace()));
     report = [
-      `profile of ${profiled} training step${profiled === 1 ? '' : 's'} (after 1 warm-up step); the step's parts:`,
+      `profile of ${profiled} training step${profiled === 1 ? '' : 's'} (after 1 warm-up step), ${(p.wallMs / Math.max(1, profiled)).toFixed(0)} ms a step; the step's parts:`,
+      ...(peak.note ? [peak.note] : []),
       p.table({ kinds: ['region'], sortBy: 'total' }),
       '',
       'top ops by self time:',
@@ -59,11 +76,11 @@ export async function stepProfiler(steps: number, out: string, backendFlag: stri
   return {
     start(info) {
       first = info.resumedAt;
-      onWasm = info.backend === 'wasm';
+      if (mod && info.backend === 'wasm') peak = wasmPeak(mod);
     },
     step(step) {
       if (step === first + 1) {
-        session = startProfile({ peak: onWasm ? peak : {} });
+        session = startProfile({ peak: peak.peak });
         return;
       }
       if (!session) return;

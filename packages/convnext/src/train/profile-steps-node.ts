@@ -47,7 +47,7 @@ function wasmPeak(mod: WasmModule): { peak: BackendPeak; note: string } {
   const one = mod.measureSimdPeak(info.relaxedSimd ? { relaxed: true } : {});
   return {
     peak: { gflops: one * info.threads },
-    note: `% peak: of ${info.threads} thread${info.threads === 1 ? '' : 's'} x ${one.toFixed(1)} GFLOP/s (the one-thread SIMD128 ${info.relaxedSimd ? 'relaxed_madd' : 'mul+add'} peak measured now by measureSimdPeak)`,
+    note: `peak: ${info.threads} thread${info.threads === 1 ? '' : 's'} x ${one.toFixed(1)} GFLOP/s (the one-thread SIMD128 ${info.relaxedSimd ? 'relaxed_madd' : 'mul+add'} peak measured now by measureSimdPeak)`,
   };
 }
 

@@ -416,9 +416,15 @@ class Recorder implements SpanSink {
     if (e.parent >= 0) this.events[e.parent]!.self -= duration;
   }
 
-  /** Adds a primitive's traffic to it and to every enclosing span. */
+  /**
+   * Adds a primitive's traffic to it and to every enclosing span. A primitive that a
+   * backend calls from inside another primitive keeps its traffic to itself: the outer
+   * call's arguments already count it.
+   */
   account(id: number, read: number, written: number, flops: number): void {
-    for (let i = id; i >= 0; i = this.events[i]!.parent) {
+    let internal = false;
+    for (let i = this.events[id]!.parent; i >= 0; i = this.events[i]!.parent) if (this.events[i]!.kind === 'prim') internal = true;
+    for (let i = id; i >= 0; i = internal ? -1 : this.events[i]!.parent) {
       const e = this.events[i]!;
       e.bytesRead += read;
       e.bytesWritten += written;

@@ -177,3 +177,27 @@ describe('startProfile', () => {
     expect(Object.hasOwn(T.getBackend(), 'unary')).toBe(false);
   });
 });
+
+describe('primitives a backend calls from inside another', () => {
+  it('nest in the trace but do not count their traffic twice', () => {
+    /** A backend whose fused gelu calls two of its own primitives (as real backends do for staging). */
+    class Nesting extends T.JsBackend {
+      override readonly name = 'nesting';
+      gelu(x: T.View): T.BufferHandle {
+        this.free(this.unary('exp', x));
+        return this.copy(x);
+      }
+    }
+    const b = new Nesting();
+    const x = T.fromTypedArray(new Float32Array(50), [50], 'float32', b);
+    const p = T.profile(() => T.gelu(x), { backends: [b] });
+    const outer = p.events.findIndex((e) => e.kind === 'prim' && e.name === 'gelu');
+    expect(p.events.filter((e) => e.parent === outer).map((e) => e.name)).toEqual(['exp', 'free', 'copy']);
+    expect(row(p, 'gelu', 'prim').bytesRead).toBe(200);
+    expect(row(p, 'gelu', 'prim').bytesWritten).toBe(200);
+    expect(row(p, 'exp', 'prim').bytesWritten).toBe(200);
+    // The op holds the outer primitive's traffic only.
+    expect(row(p, 'gelu', 'op').bytesRead).toBe(200);
+    expect(row(p, 'gelu', 'op').bytesWritten).toBe(200);
+  });
+});

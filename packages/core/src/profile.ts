@@ -360,6 +360,32 @@ function readBytes(method: string, args: readonly unknown[]): number {
   return n;
 }
 
+/** A {@link ProfileEvent} with one fixed layout (tens of thousands are made per profile). */
+class SpanEvent implements ProfileEvent {
+  duration = 0;
+  self = 0;
+  bytesRead = 0;
+  bytesWritten = 0;
+  flops = 0;
+  constructor(
+    readonly name: string,
+    readonly kind: SpanKind,
+    readonly phase: 'forward' | 'backward',
+    readonly backend: string,
+    readonly start: number,
+    readonly parent: number,
+    readonly depth: number,
+    readonly shapes: readonly (readonly number[])[] | undefined,
+    readonly async: boolean,
+  ) {}
+}
+
+function shapesOf(args: readonly unknown[]): (readonly number[])[] {
+  const out: (readonly number[])[] = [];
+  for (const a of args) if (isView(a)) out.push(a.shape);
+  return out;
+}
+
 /** The running profile's recorder: a span stack and the event list. */
 class Recorder implements SpanSink {
   readonly events: ProfileEvent[] = [];
@@ -368,22 +394,10 @@ class Recorder implements SpanSink {
   private readonly t0 = performance.now();
 
   span<T>(name: string, kind: SpanKind, fn: () => T, backward = false, backend = '', args?: readonly unknown[]): T {
-    const parent = this.stack.length ? this.stack[this.stack.length - 1]! : -1;
-    const e: ProfileEvent = {
-      name,
-      kind,
-      phase: backward || this.backwardDepth > 0 ? 'backward' : 'forward',
-      backend,
-      start: performance.now() - this.t0,
-      duration: 0,
-      self: 0,
-      parent,
-      depth: this.stack.length,
-      bytesRead: 0,
-      bytesWritten: 0,
-      flops: 0,
-      ...(args ? { shapes: args.filter(isView).map((v) => [...v.shape]) } : {}),
-    };
+    const depth = this.stack.length;
+    const parent = depth ? this.stack[depth - 1]! : -1;
+    const phase = backward || this.backwardDepth > 0 ? 'backward' : 'forward';
+    const e = new SpanEvent(name, kind, phase, backend, performance.now() - this.t0, parent, depth, args ? shapesOf(args) : undefined, false);
     const id = this.events.push(e) - 1;
     this.stack.push(id);
     if (backward) this.backwardDepth++;
@@ -398,10 +412,8 @@ class Recorder implements SpanSink {
 
   /** An async backend call: timed until it settles, outside the span nesting (other work interleaves). */
   async asyncCall<T>(name: string, backend: string, bytesRead: number, fn: () => Promise<T>): Promise<T> {
-    const e: ProfileEvent = {
-      name, kind: 'prim', phase: this.backwardDepth > 0 ? 'backward' : 'forward', backend, start: performance.now() - this.t0,
-      duration: 0, self: 0, parent: -1, depth: 0, bytesRead, bytesWritten: 0, flops: 0, async: true,
-    };
+    const e = new SpanEvent(name, 'prim', this.backwardDepth > 0 ? 'backward' : 'forward', backend, performance.now() - this.t0, -1, 0, undefined, true);
+    e.bytesRead = bytesRead;
     this.events.push(e);
     try {
       return await fn();

@@ -183,6 +183,14 @@ export interface Backend extends FusedKernels {
 
   /** Copies host data into a new buffer. */
   upload(data: TypedArray, dtype: DType): BufferHandle;
+  /**
+   * Optional: a new buffer of `size` elements, every one `value` (already as `dtype` stores
+   * it: an in-range integer for int32, 0 or 1 for bool). `zeros`/`ones`/`full` use it so that
+   * a constant never goes through a host array of its size (which for a tensor too large for
+   * the backend would be filled before failing); a backend also checks its size limit here
+   * first. Without it, core fills a host array and uploads it.
+   */
+  fill?(value: number, dtype: DType, size: number): BufferHandle;
   /** Reads a whole buffer back (a copy the caller owns). */
   read(buffer: BufferHandle, dtype: DType, size: number): Promise<TypedArray>;
   /** Reads a whole buffer back synchronously; only where `canReadSync`. */

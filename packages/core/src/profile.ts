@@ -236,7 +236,7 @@ export class Profile<R = unknown> {
 }
 
 /** Backend methods that are timed, besides the optional fused kernels a backend has. */
-const TIMED = ['unary', 'binary', 'compare', 'where', 'reduce', 'argReduce', 'cast', 'copy', 'embed', 'cat', 'gather', 'scatterAdd', 'matmul', 'sort', 'upload', 'readSync', 'read', 'free'] as const;
+const TIMED = ['unary', 'binary', 'compare', 'where', 'reduce', 'argReduce', 'cast', 'copy', 'embed', 'cat', 'gather', 'scatterAdd', 'matmul', 'sort', 'upload', 'fill', 'readSync', 'read', 'free'] as const;
 /** Methods whose first argument names the op (`binary('add', ...)` shows as `add`). */
 const FAMILIES: ReadonlySet<string> = new Set(['unary', 'binary', 'compare', 'reduce', 'argReduce']);
 const FUSED = ['conv2d', 'conv2dBackwardInput', 'conv2dBackwardWeight', 'gelu', 'geluBackward', 'normalize', 'normalizeBackward', 'logSoftmax', 'logSoftmaxBackward'] as const;
@@ -314,6 +314,8 @@ function outputOf(method: string, args: readonly unknown[]): { written: number; 
       return { written: count(v0.shape) * (itemSize(v0.dtype) + 4), flops: 0 };
     case 'upload':
       return { written: (args[0] as ArrayBufferView).byteLength, flops: 0 };
+    case 'fill':
+      return { written: (args[2] as number) * itemSize(args[1] as DType), flops: 0 };
     case 'conv2d': {
       const w = args[1] as View;
       const p = args[2] as Conv2dParams;

@@ -9,6 +9,9 @@ describe('shared scalar semantics', () => {
     expect(T.scalarErf(1)).toBeCloseTo(0.8427007929497149, 15);
     expect(T.scalarErf(3)).toBeCloseTo(0.9999779095030014, 15);
     expect(T.scalarErf(-3)).toBe(-T.scalarErf(3));
+    expect(T.scalarErf(Infinity)).toBe(1);
+    expect(T.scalarErf(-Infinity)).toBe(-1);
+    expect(T.scalarErf(NaN)).toBeNaN();
     expect(T.SCALAR_UNARY.erf).toBe(T.scalarErf);
   });
 

@@ -15,6 +15,7 @@ describe('profile on wasm', () => {
       const y = T.conv2d(x, w, null, { padding: 1, stride: 2 });          // [2, 6, 5, 5]
       const z = T.conv2d(T.gelu(y), dw, null, { padding: 3, groups: 6 });  // depthwise, [2, 6, 5, 5]
       T.sum(z).backward();
+      T.zeros([3, 5], { backend: b });
     }, { backends: [b], peak });
     const prim = (name: string, phase: 'forward' | 'backward') => p.rows.find((r) => r.kind === 'prim' && r.name === name && r.phase === phase)!;
     const dense = 2 * (2 * 6 * 5 * 5) * 4 * 3 * 3;
@@ -29,6 +30,8 @@ describe('profile on wasm', () => {
     expect(prim('gelu', 'forward').bytesRead).toBe(2 * 6 * 5 * 5 * 4);
     expect(prim('geluBackward', 'backward').bytesRead).toBe(2 * 2 * 6 * 5 * 5 * 4);
     expect(p.rows.find((r) => r.kind === 'grad' && r.name === 'conv2d')?.calls).toBe(2);
+    // zeros fills on the backend (no host array): 15 float32 written.
+    expect(p.events.filter((e) => e.name === 'fill').map((e) => e.bytesWritten)).toContain(60);
     expect(prim('conv2d', 'forward').peakFraction).toBeCloseTo(prim('conv2d', 'forward').gflops!, 12);
     for (const m of ['conv2d', 'gelu', 'matmul', 'binary']) expect(Object.hasOwn(b, m)).toBe(false);
     expect(measureSimdPeak({ iters: 10_000, reps: 1 })).toBeGreaterThan(0);

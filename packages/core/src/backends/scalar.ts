@@ -12,6 +12,8 @@ import type { DType } from '../dtype.js';
  */
 export function scalarErf(x: number): number {
   const ax = Math.abs(x);
+  // The continued fraction below is Inf/Inf at +-Inf; erf(+-Inf) = +-1 (NaN stays NaN).
+  if (ax === Infinity) return Math.sign(x);
   if (ax < 2.5) {
     // erf x = 2/sqrt(pi) * sum (-1)^n x^(2n+1) / (n! (2n+1))
     let term = x;

@@ -30,6 +30,7 @@ import { CONVNEXT_VARIANTS, type ConvNeXtVariant } from './model.js';
 import { loadCheckpoint } from './train/checkpoint.js';
 import { defaultTrainConfig, type TrainConfig } from './train/config.js';
 import { chooseBackend, runFiles, train } from './train/engine.js';
+import { stepProfiler } from './train/profile-steps-node.js';
 import { ProgressBar } from './train/progress.js';
 
 const USAGE = `Usage: tsgrad-convnext <command> [options]
@@ -98,6 +99,8 @@ Options (defaults in brackets):
   --out DIR            checkpoint, metrics.json and training.svg [${defaultTrainConfig.out}]
   --save-every N       also checkpoint every N steps [${defaultTrainConfig.saveEvery}]
   --resume             continue the run in --out from its checkpoint
+  --profile N          profile N steps after 1 warm-up step: print the top ops, write
+                       profile.json (a Chrome trace for https://ui.perfetto.dev) into --out, stop
   --help
 
 ${DATA_HELP}`;
@@ -220,6 +223,8 @@ export interface TrainArgs {
   readonly resume: boolean;
   /** `--help`: print the options and exit. */
   readonly help: boolean;
+  /** `--profile N`: profile N steps after a warm-up step, then stop (null: train normally). */
+  readonly profile: number | null;
 }
 
 /** `eval`'s parsed arguments. */
@@ -282,6 +287,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
       out: { type: 'string' },
       'save-every': { type: 'string' },
       resume: { type: 'boolean' },
+      profile: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -324,7 +330,9 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
   if (!Object.hasOwn(CONVNEXT_VARIANTS, config.model)) throw new Error(`--model must be one of ${Object.keys(CONVNEXT_VARIANTS).join(', ')}, got '${config.model}'`);
   if (config.inChans !== null && config.inChans !== 1 && config.inChans !== 3) throw new Error(`--in-chans must be 1 or 3, got ${config.inChans}`);
   if (config.cifar100Labels !== 'fine' && config.cifar100Labels !== 'coarse') throw new Error(`--cifar100-labels must be fine or coarse, got '${String(config.cifar100Labels)}'`);
-  return { config, resume: values.resume ?? false, help: values.help ?? false };
+  const profile = values.profile === undefined ? null : num('profile', values.profile, 0, true);
+  if (profile !== null && profile < 1) throw new Error(`--profile must be a positive number of steps, got ${profile}`);
+  return { config, resume: values.resume ?? false, help: values.help ?? false, profile };
 }
 
 const COMMANDS = ['train', 'eval', 'info', 'predict', 'export'] as const;
@@ -378,17 +386,22 @@ async function runTrain(argv: readonly string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   try {
+    const prof = parsed.profile === null ? null : await stepProfiler(parsed.profile, parsed.config.out, parsed.config.backend);
     const result = await train(parsed.config, {
       resume: parsed.resume,
-      shouldStop: () => interrupted,
+      shouldStop: () => interrupted || (prof?.done ?? false),
       hooks: {
         onStart: (i) => {
+          prof?.start(i);
           console.log(`tsgrad: ConvNeXt-${i.config.depths || i.config.dims ? 'custom' : i.config.model} (${(i.parameters / 1e6).toFixed(2)}M parameters, stem stride ${i.config.stemStride}) on ${i.dataset}, backend ${i.backend}`);
           console.log(`${i.config.epochs} epochs x ${i.stepsPerEpoch} steps, batch ${i.config.batchSize}, AdamW lr ${i.config.lr} (cosine, warmup ${i.config.warmupEpochs} epochs), weight decay ${i.config.weightDecay}, label smoothing ${i.config.labelSmoothing}`);
           if (i.resumedAt > 0) console.log(`resuming at step ${i.resumedAt} of ${i.totalSteps}`);
           bar = new ProgressBar(i.totalSteps, i.resumedAt);
         },
-        onStep: (i) => bar?.update(i.step, `epoch ${i.epoch + 1} loss ${i.loss.toFixed(4)} lr ${i.lr.toExponential(2)}`),
+        onStep: (i) => {
+          bar?.update(i.step, `epoch ${i.epoch + 1} loss ${i.loss.toFixed(4)} lr ${i.lr.toExponential(2)}`);
+          prof?.step(i.step);
+        },
         onEval: (i) => {
           bar?.interrupt();
           console.log(`epoch ${i.epoch}: validation loss ${i.loss.toFixed(4)}, accuracy ${(i.accuracy * 100).toFixed(1)}%`);
@@ -396,6 +409,13 @@ async function runTrain(argv: readonly string[]): Promise<number> {
       },
     });
     const files = runFiles(parsed.config.out);
+    const report = prof?.finish();
+    if (report) {
+      bar?.interrupt();
+      console.log(report);
+      console.log(`checkpoint ${result.checkpoint}`);
+      return interrupted ? 130 : 0;
+    }
     const l = result.progress.losses;
     const avg = (xs: readonly [number, number][]) => xs.reduce((a, [, y]) => a + y, 0) / Math.max(1, xs.length);
     if (l.length >= 2) console.log(`training loss: first ${Math.min(10, l.length)} steps ${avg(l.slice(0, 10)).toFixed(4)} -> last ${Math.min(10, l.length)} steps ${avg(l.slice(-10)).toFixed(4)}`);

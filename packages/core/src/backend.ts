@@ -152,6 +152,14 @@ export const FUSED_KERNELS = [
   'logSoftmaxBackward',
 ] as const;
 
+/** The most a backend can do, for stating rates as a fraction of it. */
+export interface BackendPeak {
+  /** Arithmetic peak in GFLOP/s (e.g. wasm's measured SIMD128 peak on one thread). */
+  readonly gflops?: number;
+  /** Memory bandwidth in GB/s. */
+  readonly gbps?: number;
+}
+
 /** Memory a backend holds, as reported by {@link Backend.memory}. */
 export interface BackendMemory {
   /** Buffers currently allocated for live tensors. */
@@ -193,6 +201,8 @@ export interface Backend extends FusedKernels {
   memory(): BackendMemory;
   /** Starts a new peak measurement at the current bytes (backends that track `peakBytes`). */
   resetPeak?(): void;
+  /** The most this backend can do (measured or known), for the profiler's "% of peak" (optional). */
+  peakRates?(): BackendPeak;
 
   /** `out[i] = op(x[i])`. */
   unary(op: UnaryOp, x: View): BufferHandle;

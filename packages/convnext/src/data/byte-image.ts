@@ -40,7 +40,7 @@ export function floatToByteImage(image: Float32Array, shape: readonly [number, n
 }
 
 /** Bytes to a CHW float image in [0, 1] (torchvision's ToTensor), written into `out` when given. */
-export function byteToFloatImage(img: ByteImage, out = new Float32Array(img.data.length)): Float32Array {
+export function byteToFloatImage(img: ByteImage, out: Float32Array = new Float32Array(img.data.length)): Float32Array {
   const { width: w, height: h, channels: c, data } = img;
   for (let ch = 0; ch < c; ch++) for (let p = 0; p < h * w; p++) out[ch * h * w + p] = data[p * c + ch]! / 255;
   return out;

@@ -78,8 +78,11 @@ export class DataLoader {
     return (this.opts.dropLast ?? true) ? Math.floor(n) : Math.ceil(n);
   }
 
-  /** The order of examples in `epoch`. */
+  private lastOrder: { epoch: number; order: Int32Array } | null = null;
+
+  /** The order of examples in `epoch` (the last epoch's is kept: batches ask for it often). */
   order(epoch: number): Int32Array {
+    if (this.lastOrder?.epoch === epoch) return this.lastOrder.order;
     const n = this.dataset.length;
     const idx = Int32Array.from({ length: n }, (_, i) => i);
     if (this.opts.shuffle ?? true) {
@@ -89,6 +92,7 @@ export class DataLoader {
         [idx[i], idx[j]] = [idx[j]!, idx[i]!];
       }
     }
+    this.lastOrder = { epoch, order: idx };
     return idx;
   }
 

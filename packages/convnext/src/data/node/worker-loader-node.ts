@@ -5,6 +5,8 @@
  * Examples are seeded per (seed, epoch, index), so the batches equal `hostBatch` on the
  * main thread, whatever the number of workers.
  */
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { BatchProducer } from '../prefetch.js';
 import type { DataLoader, HostBatch, LoaderOptions } from '../loader.js';
@@ -26,6 +28,25 @@ interface WorkerReply {
   readonly error?: string;
 }
 
+/**
+ * Starts the worker script: the built `.js` directly; from source (tsx, vitest) through
+ * tsx's `tsImport`, with the `source` export condition that resolves the workspace
+ * packages to their TypeScript.
+ */
+function spawnWorker(init: WorkerInit): Worker {
+  const ts = import.meta.url.endsWith('.ts');
+  const url = new URL(`./loader-worker-node.${ts ? 'ts' : 'js'}`, import.meta.url);
+  if (!ts) return new Worker(url, { workerData: init });
+  let api: string;
+  try {
+    api = createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs');
+  } catch {
+    throw new Error('--workers from TypeScript sources needs tsx (a devDependency); build the package or install tsx');
+  }
+  const boot = `import(${JSON.stringify(pathToFileURL(api).href)}).then((m) => m.tsImport(${JSON.stringify(url.href)}, ${JSON.stringify(url.href)})).catch((e) => { console.error(e); process.exit(3); });`;
+  return new Worker(boot, { eval: true, workerData: init, execArgv: ['--conditions=source'] });
+}
+
 /** Worker threads making the batches of `loader` (which must have been built from `init`). */
 export class WorkerPoolProducer implements BatchProducer {
   private readonly workers: Worker[];
@@ -39,12 +60,8 @@ export class WorkerPoolProducer implements BatchProducer {
     count: number,
   ) {
     if (!Number.isInteger(count) || count < 1) throw new RangeError(`WorkerPoolProducer: count must be a positive integer, got ${count}`);
-    const ts = import.meta.url.endsWith('.ts');
-    const url = new URL(`./loader-worker-node.${ts ? 'ts' : 'js'}`, import.meta.url);
-    // From source (tsx, vitest) the worker needs tsx's loader; the built package runs plain JS.
-    const execArgv = ts ? ['--import', 'tsx', '--conditions=source'] : [];
     this.workers = Array.from({ length: count }, () => {
-      const w = new Worker(url, { workerData: init, execArgv });
+      const w = spawnWorker(init);
       w.on('message', (r: WorkerReply) => {
         const p = this.pending.get(r.id);
         this.pending.delete(r.id);

@@ -52,3 +52,16 @@ export { convnextCost, convnextFlops, type ConvNeXtCostOptions, type ConvNeXtCos
 export { formatModelInfo, formatFlops, type ModelInfoOptions } from './info.js';
 export { ProgressBar, type ProgressStream } from './train/progress.js';
 export { main, parseTrainArgs, parseEvalArgs, parseInfoArgs, type TrainArgs, type EvalArgs, type InfoArgs } from './cli.js';
+// The paper's augmentation on 8-bit images (PIL-exact resize, RandomResizedCrop, timm RandAugment, RandomErasing), image folders (decoder passed in; Node's is under data/node) and prefetching.
+export { type ByteImage, Rng, roundHalfEven, checkByteImage, emptyByteImage, floatToByteImage, byteToFloatImage, cropByteImage, flipByteImage } from './data/byte-image.js';
+export { resizeByteImage, resizeShorterSide, type ResizeFilter } from './data/resize.js';
+export { randomResizedCrop, randomResizedCropParams, centerCrop, evalResizeCrop, type ResizedCropOptions, type CropBox } from './data/crop.js';
+export { parseRandAugment, randAugment, randAugmentOp, levelToArg, applyOp, autoContrast, equalize, posterize, solarize, grey, smooth as smoothFilter, blend, affine, rotate, RAND_TRANSFORMS, RAND_INCREASING_TRANSFORMS, type RandAugmentConfig, type RandAugmentOpName } from './data/randaugment.js';
+export { randomErase, type EraseMode, type RandomErasingOptions } from './data/random-erasing.js';
+export { augmentExample, exampleGenerator, type ExampleNormalization } from './data/augment.js';
+export { isByteImageDataset, type ByteImageDataset } from './data/byte-dataset.js';
+export { ImageFolderDataset, type ImageFolderEntry, type ImageFolderOptions } from './data/image-folder.js';
+export { hostBatchToTensors, type HostBatch } from './data/loader.js';
+export { Prefetcher, InlineProducer, type BatchProducer } from './data/prefetch.js';
+export { resolveAugmentDefaults, PAPER_RANDAUGMENT } from './train/config.js';
+export { trainAugment } from './train/engine.js';

@@ -293,18 +293,17 @@ export function smooth(img: ByteImage): ByteImage {
   const f = Math.fround;
   const k1 = f(1 / 13);
   const k5 = f(5 / 13);
-  const row = (y: number, x: number, ch: number, mid: number) => {
-    const at = (xx: number) => data[(y * w + xx) * c + ch]!;
-    return f(f(f(at(x - 1) * k1) + f(at(x) * mid)) + f(at(x + 1) * k1));
-  };
+  const stride = w * c;
   for (let y = 1; y < h - 1; y++)
     for (let x = 1; x < w - 1; x++)
       for (let ch = 0; ch < c; ch++) {
-        let ss = f(0.5);
-        ss = f(ss + row(y + 1, x, ch, k1));
-        ss = f(ss + row(y, x, ch, k5));
-        ss = f(ss + row(y - 1, x, ch, k1));
-        out[(y * w + x) * c + ch] = ss <= 0 ? 0 : ss >= 255 ? 255 : Math.trunc(ss);
+        const i = y * stride + x * c + ch;
+        // float32 at every step, in PIL's order: rows y+1, y, y-1, each left + centre + right.
+        const below = f(f(f(data[i + stride - c]! * k1) + f(data[i + stride]! * k1)) + f(data[i + stride + c]! * k1));
+        const mid = f(f(f(data[i - c]! * k1) + f(data[i]! * k5)) + f(data[i + c]! * k1));
+        const above = f(f(f(data[i - stride - c]! * k1) + f(data[i - stride]! * k1)) + f(data[i - stride + c]! * k1));
+        const ss = f(f(f(f(0.5) + below) + mid) + above);
+        out[i] = ss <= 0 ? 0 : ss >= 255 ? 255 : Math.trunc(ss);
       }
   return { ...img, data: out };
 }
@@ -333,18 +332,13 @@ export function affine(img: ByteImage, m: readonly number[], fill: readonly numb
   const { width: w, height: h, channels: c, data } = img;
   const out = new Uint8Array(data.length);
   for (let p = 0; p < w * h; p++) for (let ch = 0; ch < c; ch++) out[p * c + ch] = fill[ch]!;
-  const cubic = (v1: number, v2: number, v3: number, v4: number, d: number) => {
-    const p2 = -v1 + v3;
-    const p3 = 2 * (v1 - v2) + v3 - v4;
-    const p4 = -v1 + v2 - v3 + v4;
-    return v2 + d * (p2 + d * (p3 + d * p4));
-  };
+  const [m0, m1, m2, m3, m4, m5] = m as [number, number, number, number, number, number];
   const clipX = (x: number) => (x < 0 ? 0 : x < w ? x : w - 1);
-  const clipY = (y: number) => (y < 0 ? 0 : y < h ? y : h - 1);
+  const rows = new Float64Array(4);
   for (let oy = 0; oy < h; oy++)
     for (let ox = 0; ox < w; ox++) {
-      let xin = m[0]! * (ox + 0.5) + m[1]! * (oy + 0.5) + m[2]!;
-      let yin = m[3]! * (ox + 0.5) + m[4]! * (oy + 0.5) + m[5]!;
+      let xin = m0 * (ox + 0.5) + m1 * (oy + 0.5) + m2;
+      let yin = m3 * (ox + 0.5) + m4 * (oy + 0.5) + m5;
       if (xin < 0 || xin >= w || yin < 0 || yin >= h) continue;
       xin -= 0.5;
       yin -= 0.5;
@@ -352,19 +346,26 @@ export function affine(img: ByteImage, m: readonly number[], fill: readonly numb
       const yf = Math.floor(yin);
       const dx = xin - xf;
       const dy = yin - yf;
-      const x = xf - 1;
+      const x0 = clipX(xf - 1) * c;
+      const x1 = clipX(xf) * c;
+      const x2 = clipX(xf + 1) * c;
+      const x3 = clipX(xf + 2) * c;
       const y = yf - 1;
-      const xs = [clipX(x), clipX(x + 1), clipX(x + 2), clipX(x + 3)];
       for (let ch = 0; ch < c; ch++) {
-        const rowAt = (yy: number) => {
-          const r = yy * w;
-          return cubic(data[(r + xs[0]!) * c + ch]!, data[(r + xs[1]!) * c + ch]!, data[(r + xs[2]!) * c + ch]!, data[(r + xs[3]!) * c + ch]!, dx);
-        };
-        const v1 = rowAt(clipY(y));
-        const v2 = y + 1 >= 0 && y + 1 < h ? rowAt(y + 1) : v1;
-        const v3 = y + 2 >= 0 && y + 2 < h ? rowAt(y + 2) : v2;
-        const v4 = y + 3 >= 0 && y + 3 < h ? rowAt(y + 3) : v3;
-        const v = cubic(v1, v2, v3, v4, dy);
+        // Rows outside the image repeat the previous row's value (PIL's BICUBIC_BODY).
+        for (let r = 0; r < 4; r++) {
+          const yy = y + r;
+          if (r === 0 || (yy >= 0 && yy < h)) {
+            const base = (r === 0 ? (yy < 0 ? 0 : yy < h ? yy : h - 1) : yy) * w * c + ch;
+            const v1 = data[base + x0]!;
+            const v2 = data[base + x1]!;
+            const v3 = data[base + x2]!;
+            const v4 = data[base + x3]!;
+            rows[r] = v2 + dx * (-v1 + v3 + dx * (2 * (v1 - v2) + v3 - v4 + dx * (-v1 + v2 - v3 + v4)));
+          } else rows[r] = rows[r - 1]!;
+        }
+        const [v1, v2, v3, v4] = [rows[0]!, rows[1]!, rows[2]!, rows[3]!];
+        const v = v2 + dy * (-v1 + v3 + dy * (2 * (v1 - v2) + v3 - v4 + dy * (-v1 + v2 - v3 + v4)));
         out[(oy * w + ox) * c + ch] = v <= 0 ? 0 : v >= 255 ? 255 : Math.trunc(v);
       }
     }

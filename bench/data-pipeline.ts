@@ -16,7 +16,9 @@ import { decodeImageFile, openImageFolder } from '../packages/convnext/src/data/
 import { WorkerPoolProducer } from '../packages/convnext/src/data/node/worker-loader-node.js';
 
 // jpeg-js is @tsgrad/convnext's dependency, resolved from there.
-const { encode: encodeJpeg } = createRequire(new URL('../packages/convnext/package.json', import.meta.url))('jpeg-js') as typeof import('jpeg-js');
+const { encode: encodeJpeg } = createRequire(new URL('../packages/convnext/package.json', import.meta.url))('jpeg-js') as {
+  encode(img: { data: Buffer; width: number; height: number }, quality: number): { data: Buffer };
+};
 const [steps, batch, size] = [Number(process.argv[2] ?? 12), Number(process.argv[3] ?? 16), Number(process.argv[4] ?? 64)];
 const dir = mkdtempSync(join(tmpdir(), 'tsgrad-bench-data-'));
 const g = new Generator(0);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Generator } from '@tsgrad/core';
 import { augmentExample, exampleGenerator } from '../src/data/augment.js';
-import { Rng, roundHalfEven, type ByteImage } from '../src/data/byte-image.js';
+import { byteToFloatImage, cropByteImage, emptyByteImage, flipByteImage, floatToByteImage, Rng, roundHalfEven, type ByteImage } from '../src/data/byte-image.js';
 import { centerCrop, evalResizeCrop, randomResizedCrop, randomResizedCropParams } from '../src/data/crop.js';
 import { DataLoader } from '../src/data/loader.js';
 import { levelToArg, parseRandAugment, randAugment, randAugmentOp, RAND_INCREASING_TRANSFORMS, RAND_TRANSFORMS } from '../src/data/randaugment.js';
@@ -21,6 +21,24 @@ function scripted(values: number[]): Rng {
   return r;
 }
 const noise = (w: number, h: number, c = 3, seed = 1): ByteImage => ({ data: Uint8Array.from(new Generator(seed).uniform(w * h * c), (u) => Math.floor(u * 256)), width: w, height: h, channels: c });
+
+describe('byte images', () => {
+  it('convert to and from CHW floats exactly, crop, flip, and round like Python', () => {
+    const img = noise(5, 4);
+    const f = byteToFloatImage(img);
+    expect(f[0]).toBe(Math.fround(img.data[0]! / 255));
+    expect(f[20]).toBe(Math.fround(img.data[1]! / 255)); // channel 1 of pixel 0
+    expect(floatToByteImage(f, [3, 4, 5]).data).toEqual(img.data);
+    const cr = cropByteImage(img, 1, 2, 3, 2);
+    expect(Array.from(cr.data.subarray(0, 3))).toEqual(Array.from(img.data.subarray((2 * 5 + 1) * 3, (2 * 5 + 1) * 3 + 3)));
+    expect(() => cropByteImage(img, 3, 0, 3, 1)).toThrow(/does not fit in a 5x4 image/);
+    const fl = flipByteImage(img);
+    expect(Array.from(fl.data.subarray(0, 3))).toEqual(Array.from(img.data.subarray(12, 15)));
+    expect(flipByteImage(fl).data).toEqual(img.data);
+    expect(emptyByteImage(2, 3, 1).data.length).toBe(6);
+    expect([0.5, 1.5, 2.5, -0.5, 2.4, 2.6].map(roundHalfEven)).toEqual([0, 2, 2, -0, 2, 3]);
+  });
+});
 
 describe('RandomResizedCrop (torchvision get_params)', () => {
   it('follows the algorithm: area * U(scale), exp(U(log ratio)), Python rounding, then randint offsets', () => {

@@ -85,9 +85,20 @@ def main():
             src = im.crop((box[0], box[1], box[0] + box[2], box[1] + box[3])) if box else im
             r = src.resize((w, h), BICUBIC if filt == 'bicubic' else Image.BILINEAR)
             out['resize'].append({'image': k, 'w': w, 'h': h, 'box': box, 'filter': filt, 'out': enc(r)})
+    # timm/ConvNeXt evaluation: Resize(int(size / crop_pct)) (shorter side, bicubic) then CenterCrop(size), via torchvision on PIL.
+    out['evalcrop'] = []
+    try:
+        import torchvision.transforms as T
+        for k, im in (('big', big), ('noise', ims['noise']), ('grad', ims['grad'])):
+            for size in (8, 7, 16):
+                scale = int(size / 0.875)
+                r = T.CenterCrop(size)(T.Resize(scale, interpolation=T.InterpolationMode.BICUBIC)(im))
+                out['evalcrop'].append({'image': k, 'size': size, 'out': enc(r)})
+    except ImportError:
+        raise SystemExit('torchvision is needed for the evaluation-crop fixtures')
     with open(OUT, 'w') as f:
         json.dump(out, f)
-    print(f"wrote {OUT}: {len(out['ops'])} op cases, {len(out['resize'])} resizes (PIL {PIL.__version__})")
+    print(f"wrote {OUT}: {len(out['ops'])} op cases, {len(out['resize'])} resizes, {len(out['evalcrop'])} eval crops (PIL {PIL.__version__})")
 
 
 main()

@@ -4,12 +4,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ByteImage } from '../src/data/byte-image.js';
 import { applyOp, type RandAugmentOpName } from '../src/data/randaugment.js';
+import { evalResizeCrop } from '../src/data/crop.js';
 import { resizeByteImage, type ResizeFilter } from '../src/data/resize.js';
 
 interface Fixture {
   fill: number[];
   images: Record<string, { w: number; h: number; c: number; data: string }>;
   ops: { op: RandAugmentOpName; image: string; arg: number; out: string }[];
+  evalcrop: { image: string; size: number; out: string }[];
   resize: { image: string; w: number; h: number; box: [number, number, number, number] | null; filter: ResizeFilter; out: string }[];
 }
 const fx = JSON.parse(readFileSync(join(__dirname, 'fixtures/augment/pil.json'), 'utf8')) as Fixture;
@@ -48,6 +50,16 @@ describe('antialiased resize matches PIL Image.resize', () => {
   for (const r of fx.resize) {
     it(`${r.image} -> ${r.w}x${r.h} ${r.filter}${r.box ? ` box ${r.box.join(',')}` : ''}`, () => {
       const got = resizeByteImage(image(r.image), r.w, r.h, { filter: r.filter, ...(r.box ? { box: r.box } : {}) });
+      expect(diff(got.data, bytes(r.out))).toEqual({ max: 0, count: 0 });
+    });
+  }
+});
+
+describe('the evaluation transform matches torchvision Resize(int(size / 0.875)) + CenterCrop(size)', () => {
+  for (const r of fx.evalcrop) {
+    it(`${r.image} -> ${r.size}`, () => {
+      const got = evalResizeCrop(image(r.image), r.size);
+      expect([got.width, got.height]).toEqual([r.size, r.size]);
       expect(diff(got.data, bytes(r.out))).toEqual({ max: 0, count: 0 });
     });
   }

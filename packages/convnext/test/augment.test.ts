@@ -164,6 +164,13 @@ describe('RandomErasing (timm, pixel mode)', () => {
     expect(erased / 200).toBeGreaterThan(0.15);
     expect(erased / 200).toBeLessThan(0.35);
   });
+  it('follows timm _erase step by step: gate, area, log aspect, round, randint offsets', () => {
+    const img = new Float32Array(32 * 32).fill(9);
+    // 0.1 <= p: erase; area U(0.02, 1/3) at 0.5 -> 0.1767 * 1024 = 180.9; aspect exp(0) = 1 -> 13x13; top randint(0, 19) at 0, left at 0.999 -> 19.
+    expect(randomErase(img, [1, 32, 32], { probability: 0.25, mode: 'const' }, scripted([0.1, 0.5, 0.5, 0, 0.999]))).toBe(true);
+    for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) expect(img[y * 32 + x]).toBe(y < 13 && x >= 19 ? 0 : 9);
+    expect(randomErase(img, [1, 32, 32], { probability: 0.25 }, scripted([0.26]))).toBe(false); // random() > p: skip
+  });
   it("'const' fills zeros, 'rand' one value per channel; bad options are named", () => {
     const img = new Float32Array(2 * 16 * 16).fill(5);
     expect(randomErase(img, [2, 16, 16], { probability: 1, mode: 'const' }, new Rng(new Generator(1)))).toBe(true);

@@ -52,10 +52,19 @@ export { convnextCost, convnextFlops, type ConvNeXtCostOptions, type ConvNeXtCos
 export { formatModelInfo, formatFlops, type ModelInfoOptions } from './info.js';
 export { ProgressBar, type ProgressStream } from './train/progress.js';
 export { main, parseTrainArgs, parseEvalArgs, parseInfoArgs, type TrainArgs, type EvalArgs, type InfoArgs } from './cli.js';
+// Export (safetensors with official/timm names, ONNX opset 17) and predict's browser-safe parts (the Node file/CLI side is in predict/predict-node.ts).
+export { exportConvNeXtSafetensors, convnextExportStateDict, type SafetensorsExportOptions } from './export/safetensors-export.js';
+export { exportConvNeXtOnnx, ONNX_OPSET, type OnnxExportOptions } from './export/onnx/convnext-onnx.js';
+export { encodeOnnxModel, ONNX_FLOAT, ONNX_INT64, type OnnxModel, type OnnxNode, type OnnxTensor, type OnnxValueInfo, type OnnxAttribute } from './export/onnx/proto.js';
+export { ProtoWriter } from './export/onnx/protobuf.js';
+export { resizeBicubic, resizeShorter, centerCrop, evalTransform, topK, type RgbImage, type EvalTransformOptions, type Prediction } from './predict/preprocess.js';
+export { inferConvNeXtArch, convnextFromStateDict, type InferredArch } from './predict/from-state-dict.js';
+export { IMAGENET_CLASSES } from './imagenet-classes.js';
+export { parsePredictArgs, parseExportArgs, type PredictArgs, type ExportArgs } from './cli.js';
 // The paper's augmentation on 8-bit images (PIL-exact resize, RandomResizedCrop, timm RandAugment, RandomErasing), image folders (decoder passed in; Node's is under data/node) and prefetching.
 export { type ByteImage, Rng, roundHalfEven, checkByteImage, emptyByteImage, floatToByteImage, byteToFloatImage, cropByteImage, flipByteImage } from './data/byte-image.js';
 export { resizeByteImage, resizeShorterSide, type ResizeFilter } from './data/resize.js';
-export { randomResizedCrop, randomResizedCropParams, centerCrop, evalResizeCrop, type ResizedCropOptions, type CropBox } from './data/crop.js';
+export { randomResizedCrop, randomResizedCropParams, centerCrop as centerCropByteImage, evalResizeCrop, type ResizedCropOptions, type CropBox } from './data/crop.js';
 export { parseRandAugment, randAugment, randAugmentOp, levelToArg, applyOp, autoContrast, equalize, posterize, solarize, grey, smooth as smoothFilter, blend, affine, rotate, RAND_TRANSFORMS, RAND_INCREASING_TRANSFORMS, type RandAugmentConfig, type RandAugmentOpName } from './data/randaugment.js';
 export { randomErase, type EraseMode, type RandomErasingOptions } from './data/random-erasing.js';
 export { augmentExample, exampleGenerator, type ExampleNormalization } from './data/augment.js';

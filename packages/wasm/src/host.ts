@@ -42,6 +42,8 @@ export function offsetsOf(shape: readonly number[], strides: readonly number[], 
 /** erf to ~1e-15 (a series below 2.5, a continued fraction for erfc above), as the js backend. */
 export function erf(x: number): number {
   const ax = Math.abs(x);
+  // The continued fraction below is Inf/Inf at +-Inf; erf(+-Inf) = +-1 (NaN stays NaN).
+  if (ax === Infinity) return Math.sign(x);
   if (ax < 2.5) {
     let term = x;
     let sum = x;

@@ -218,5 +218,13 @@ describe('tsgrad-convnext train --dataset folder', () => {
       spy.mockRestore();
     }
     expect(err).toMatch(/image folder '.*absent' does not exist/);
+    err = '';
+    const spy2 = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((err += String(c)), true));
+    try {
+      expect(await main(['train', '--dataset', 'folder', '--data-dir', join(root, 'cli'), '--out', join(root, 'cli', 'run'), '--backend', 'js'])).toBe(1);
+    } finally {
+      spy2.mockRestore();
+    }
+    expect(err).toMatch(/--out '.*run' lies inside the image folder/);
   });
 });

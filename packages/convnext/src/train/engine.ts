@@ -5,7 +5,7 @@
  * per-epoch evaluation, atomic checkpoints, exact resumption, metrics and a plot.
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { Generator, argmax, crossEntropy, eq, manualSeed, noGrad, recordFunction, setBackend, sum, tidy } from '@tsgrad/core';
 import { AdamW, LRScheduler, ModelEma, clipGradNorm_, cosineSchedule, writeFileAtomic } from '@tsgrad/nn';
 import { mixBatch } from '../data/augment.js';
@@ -111,6 +111,11 @@ export async function train(config: TrainConfig, opts: { resume?: boolean; hooks
     // The saved config wins for everything that shapes the run; a resumed run may only extend its epochs.
     // Worker count and cache size change only speed, so the new command line's apply.
     c = resolveAugmentDefaults(checkConfig({ ...defaultTrainConfig, ...loaded.config, epochs: Math.max(config.epochs, loaded.config.epochs), out: config.out, backend: config.backend, workers: config.workers, cacheMb: config.cacheMb }));
+  }
+  if (c.dataset === 'folder' && c.dataDir) {
+    // The run folder would become a (class) folder of the dataset.
+    const rel = relative(resolve(c.dataDir), resolve(c.out));
+    if (!rel.startsWith('..') && !rel.startsWith('/')) throw new Error(`train: --out '${c.out}' lies inside the image folder '${c.dataDir}'; put the run elsewhere`);
   }
   mkdirSync(c.out, { recursive: true });
   const backend = await chooseBackend(c.backend);

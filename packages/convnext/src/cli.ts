@@ -19,7 +19,9 @@ import { realpathSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DATASET_NAMES, openDataset, type DatasetName } from './data/datasets.js';
+import { DATASET_NAMES, type DatasetName } from './data/datasets.js';
+import { openDatasetNode } from './data/node/open-datasets-node.js';
+import { parseRandAugment } from './data/randaugment.js';
 import { evaluateRun, resolveRun } from './eval.js';
 import { exportConvNeXtOnnx } from './export/onnx/convnext-onnx.js';
 import { exportConvNeXtSafetensors } from './export/safetensors-export.js';
@@ -37,6 +39,7 @@ const USAGE = `Usage: tsgrad-convnext <command> [options]
 
 Commands:
   train   train a ConvNeXt on a dataset (shapes, fashion-mnist, mnist, cifar10, cifar100)
+          or a folder of your images
   eval    measure a trained run on a validation split: top-1, top-5, loss, per-class
           accuracy, and a confusion matrix written into the run folder
   info    parameters, FLOPs, per-stage shapes and a per-layer table of a ConvNeXt
@@ -62,6 +65,9 @@ const DATA_HELP = `Datasets (--dataset):
   mnist           IDX files in --data-dir (from https://ossci-datasets.s3.amazonaws.com/mnist/)
   cifar10         --data-dir: the extracted cifar-10-batches-bin folder
   cifar100        --data-dir: the extracted cifar-100-binary folder (train.bin, test.bin)
+  folder          --data-dir: your images, ROOT/train/<class>/*.jpg|png and ROOT/val/<class>/...,
+                  or ROOT/<class>/* split by --val-fraction; pictures are cropped/resized to
+                  --image-size (e.g. 224 with --stem-stride 4)
 `;
 
 const HELP = `Usage: tsgrad-convnext train [options]
@@ -90,8 +96,19 @@ Options (defaults in brackets):
   --mixup X            mixup alpha, 0 = off [${defaultTrainConfig.mixup}]
   --cutmix X           cutmix alpha, 0 = off [${defaultTrainConfig.cutmix}]
   --drop-path X        stochastic depth rate [${defaultTrainConfig.dropPath}]
-  --crop-padding N     random-crop padding, 0 = off [${defaultTrainConfig.cropPadding}]
+  --crop-padding N     random-crop padding, 0 = off (when the resized crop is off) [${defaultTrainConfig.cropPadding}]
   --no-flip            no horizontal flips
+  --random-resized-crop, --no-random-resized-crop
+                       the paper's RandomResizedCrop [on for folder, off for the small datasets]
+  --scale a,b          its area range [${defaultTrainConfig.scale.join(',')}]
+  --ratio a,b          its aspect-ratio range [0.75,1.3333]
+  --aa SPEC            RandAugment: rand-m9-mstd0.5-inc1 (the paper's), none, or auto
+                       [auto: the paper's for folder, none for the small datasets]
+  --reprob X           random erasing probability [folder 0.25, the small datasets 0]
+  --remode MODE        random erasing fill: pixel, rand, const [${defaultTrainConfig.remode}]
+  --val-fraction X     folder without train/ and val/: share held out per class [${defaultTrainConfig.valFraction}]
+  --cache-mb N         folder: memory for decoded images per split [${defaultTrainConfig.cacheMb}]
+  --workers N          worker threads preparing batches ahead of the step, 0 = none [${defaultTrainConfig.workers}]
   --clip-grad X        clip the gradient norm
   --ema X              keep an EMA of the weights with this decay (evaluated instead of the model)
   --seed N             [${defaultTrainConfig.seed}]
@@ -204,6 +221,12 @@ function list(flag: string, v: string): number[] {
   return parts;
 }
 
+function pair(flag: string, v: string): [number, number] {
+  const parts = v.split(',').map((x) => num(flag, x, 0));
+  if (parts.length !== 2) throw new Error(`--${flag} must be two comma-separated numbers (min,max), got '${v}'`);
+  return parts as [number, number];
+}
+
 function datasetFlag(v: string | undefined): DatasetName | undefined {
   if (v !== undefined && !(DATASET_NAMES as readonly string[]).includes(v)) throw new Error(`--dataset must be one of ${DATASET_NAMES.join(', ')}, got '${v}'`);
   return v as DatasetName | undefined;
@@ -280,6 +303,16 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
       'drop-path': { type: 'string' },
       'crop-padding': { type: 'string' },
       'no-flip': { type: 'boolean' },
+      'random-resized-crop': { type: 'boolean' },
+      'no-random-resized-crop': { type: 'boolean' },
+      scale: { type: 'string' },
+      ratio: { type: 'string' },
+      aa: { type: 'string' },
+      reprob: { type: 'string' },
+      remode: { type: 'string' },
+      'val-fraction': { type: 'string' },
+      'cache-mb': { type: 'string' },
+      workers: { type: 'string' },
       'clip-grad': { type: 'string' },
       ema: { type: 'string' },
       seed: { type: 'string' },
@@ -319,6 +352,15 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
     cutmix: num('cutmix', values.cutmix, d.cutmix),
     cropPadding: num('crop-padding', values['crop-padding'], d.cropPadding, true),
     flip: !values['no-flip'],
+    randomResizedCrop: values['random-resized-crop'] ? true : values['no-random-resized-crop'] ? false : d.randomResizedCrop,
+    scale: values.scale === undefined ? d.scale : pair('scale', values.scale),
+    ratio: values.ratio === undefined ? d.ratio : pair('ratio', values.ratio),
+    aa: values.aa ?? d.aa,
+    reprob: values.reprob === undefined ? d.reprob : num('reprob', values.reprob, 0),
+    remode: (values.remode ?? d.remode) as TrainConfig['remode'],
+    valFraction: num('val-fraction', values['val-fraction'], d.valFraction),
+    cacheMb: num('cache-mb', values['cache-mb'], d.cacheMb),
+    workers: num('workers', values.workers, d.workers, true),
     clipGrad: values['clip-grad'] === undefined ? d.clipGrad : num('clip-grad', values['clip-grad'], 0),
     emaDecay: values.ema === undefined ? d.emaDecay : num('ema', values.ema, 0),
     seed: num('seed', values.seed, d.seed, true),
@@ -327,6 +369,15 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
     saveEvery: num('save-every', values['save-every'], d.saveEvery, true),
   };
   backendFlag(config.backend);
+  if (values['random-resized-crop'] && values['no-random-resized-crop']) throw new Error('--random-resized-crop and --no-random-resized-crop contradict each other');
+  if (!['pixel', 'rand', 'const'].includes(config.remode)) throw new Error(`--remode must be pixel, rand or const, got '${config.remode}'`);
+  if (config.aa !== 'auto' && config.aa !== 'none') {
+    try {
+      parseRandAugment(config.aa);
+    } catch (e) {
+      throw new Error(`--aa: ${(e as Error).message}`);
+    }
+  }
   if (!Object.hasOwn(CONVNEXT_VARIANTS, config.model)) throw new Error(`--model must be one of ${Object.keys(CONVNEXT_VARIANTS).join(', ')}, got '${config.model}'`);
   if (config.inChans !== null && config.inChans !== 1 && config.inChans !== 3) throw new Error(`--in-chans must be 1 or 3, got ${config.inChans}`);
   if (config.cifar100Labels !== 'fine' && config.cifar100Labels !== 'coarse') throw new Error(`--cifar100-labels must be fine or coarse, got '${String(config.cifar100Labels)}'`);
@@ -487,7 +538,7 @@ async function runEval(argv: readonly string[]): Promise<number> {
  */
 function runInput(c: TrainConfig): { numClasses: number; inChans: number; imageSize: number } {
   try {
-    const ds = openDataset(c, 'val');
+    const ds = openDatasetNode(c, 'val');
     return { numClasses: ds.classes.length, inChans: ds.shape[0], imageSize: ds.shape[1] };
   } catch {
     const grey = c.dataset === 'mnist' || c.dataset === 'fashion-mnist';

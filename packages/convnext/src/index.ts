@@ -61,3 +61,16 @@ export { resizeBicubic, resizeShorter, centerCrop, evalTransform, topK, type Rgb
 export { inferConvNeXtArch, convnextFromStateDict, type InferredArch } from './predict/from-state-dict.js';
 export { IMAGENET_CLASSES } from './imagenet-classes.js';
 export { parsePredictArgs, parseExportArgs, type PredictArgs, type ExportArgs } from './cli.js';
+// The paper's augmentation on 8-bit images (PIL-exact resize, RandomResizedCrop, timm RandAugment, RandomErasing), image folders (decoder passed in; Node's is under data/node) and prefetching.
+export { type ByteImage, Rng, roundHalfEven, checkByteImage, emptyByteImage, floatToByteImage, byteToFloatImage, cropByteImage, flipByteImage } from './data/byte-image.js';
+export { resizeByteImage, resizeShorterSide, type ResizeFilter } from './data/resize.js';
+export { randomResizedCrop, randomResizedCropParams, centerCrop as centerCropByteImage, evalResizeCrop, type ResizedCropOptions, type CropBox } from './data/crop.js';
+export { parseRandAugment, randAugment, randAugmentOp, levelToArg, applyOp, autoContrast, equalize, posterize, solarize, grey, smooth as smoothFilter, blend, affine, rotate, RAND_TRANSFORMS, RAND_INCREASING_TRANSFORMS, type RandAugmentConfig, type RandAugmentOpName } from './data/randaugment.js';
+export { randomErase, type EraseMode, type RandomErasingOptions } from './data/random-erasing.js';
+export { augmentExample, exampleGenerator, type ExampleNormalization } from './data/augment.js';
+export { isByteImageDataset, type ByteImageDataset } from './data/byte-dataset.js';
+export { ImageFolderDataset, type ImageFolderEntry, type ImageFolderOptions } from './data/image-folder.js';
+export { hostBatchToTensors, type HostBatch } from './data/loader.js';
+export { Prefetcher, InlineProducer, type BatchProducer } from './data/prefetch.js';
+export { resolveAugmentDefaults, PAPER_RANDAUGMENT } from './train/config.js';
+export { trainAugment } from './train/engine.js';

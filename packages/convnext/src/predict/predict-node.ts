@@ -10,7 +10,8 @@ import { loadSafetensors } from '@tsgrad/nn';
 import { CheckpointError } from '../checkpoint/errors.js';
 import { loadPthFile } from '../checkpoint/pth.js';
 import { CIFAR100_CLASSES, CIFAR100_COARSE_CLASSES, CIFAR10_CLASSES } from '../data/cifar.js';
-import { DATASET_STATS, datasetNormalization, openDataset, type Normalization } from '../data/datasets.js';
+import { DATASET_STATS, datasetNormalization, type Normalization } from '../data/datasets.js';
+import { openDatasetNode } from '../data/node/open-datasets-node.js';
 import { FASHION_MNIST_CLASSES, MNIST_CLASSES } from '../data/mnist.js';
 import { SHAPE_CLASSES } from '../data/shapes.js';
 import { resolveRun } from '../eval.js';
@@ -136,7 +137,7 @@ export async function loadWeightsForPredict(path: string, o: WeightsPredictOptio
 /** Class names and image side of a run's dataset, without its files when they are gone. */
 function runDataset(c: TrainConfig): { classes: readonly string[]; imageSize: number } {
   try {
-    const ds = openDataset(c, 'val');
+    const ds = openDatasetNode(c, 'val');
     return { classes: ds.classes, imageSize: ds.shape[1] };
   } catch (e) {
     const known: Record<string, { classes: readonly string[]; imageSize: number }> = {

@@ -57,7 +57,8 @@ export { exportConvNeXtSafetensors, convnextExportStateDict, type SafetensorsExp
 export { exportConvNeXtOnnx, ONNX_OPSET, type OnnxExportOptions } from './export/onnx/convnext-onnx.js';
 export { encodeOnnxModel, ONNX_FLOAT, ONNX_INT64, type OnnxModel, type OnnxNode, type OnnxTensor, type OnnxValueInfo, type OnnxAttribute } from './export/onnx/proto.js';
 export { ProtoWriter } from './export/onnx/protobuf.js';
-export { resizeBicubic, resizeShorter, centerCrop, evalTransform, topK, type RgbImage, type EvalTransformOptions, type Prediction } from './predict/preprocess.js';
+// predict's input: timm's eval transform on data/'s PIL-exact resize and crop (resizeByteImage, resizeShorterSide, centerCropByteImage below), normalised; top-k.
+export { evalTransform, topK, type EvalTransformOptions, type Prediction } from './predict/preprocess.js';
 export { inferConvNeXtArch, convnextFromStateDict, type InferredArch } from './predict/from-state-dict.js';
 export { IMAGENET_CLASSES } from './imagenet-classes.js';
 export { parsePredictArgs, parseExportArgs, type PredictArgs, type ExportArgs } from './cli.js';

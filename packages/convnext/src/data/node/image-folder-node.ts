@@ -14,9 +14,13 @@ import { ImageFolderDataset, type ImageFolderEntry } from '../image-folder.js';
 /** File extensions read as images (case-insensitive). */
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png'] as const;
 
+/** Pictures larger than this many megapixels are refused (a 100 MP RGBA decode needs 400 MB). */
+const MAX_MEGAPIXELS = 100;
+
 /**
  * Decodes a JPEG or PNG file to 8-bit RGB (grey is repeated, alpha dropped without
- * blending, as PIL's `convert('RGB')`; 16-bit PNG is scaled to 8 bits). Errors name the file.
+ * blending, as PIL's `convert('RGB')`; 16-bit PNG is scaled to 8 bits). Errors name the
+ * file. Training's image folders and `predict` both read images through it.
  */
 export function decodeImageFile(file: string): ByteImage {
   let bytes: Buffer;
@@ -28,10 +32,17 @@ export function decodeImageFile(file: string): ByteImage {
   return decodeImageBytes(bytes, file);
 }
 
-/** Decodes JPEG or PNG bytes (told apart by their signature) to RGB; `name` is used in errors. */
+/**
+ * Decodes JPEG or PNG bytes (told apart by their signature, not the file name) to RGB;
+ * `name` labels errors. Images over 100 megapixels are refused.
+ */
 export function decodeImageBytes(bytes: Uint8Array, name = 'image'): ByteImage {
   const isPng = bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
   const isJpeg = bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+  if (!isPng && !isJpeg) {
+    const head = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
+    throw new Error(`${name}: not a JPEG or PNG image (it starts with bytes ${head || '(empty file)'}); supported: ${IMAGE_EXTENSIONS.join(', ')}`);
+  }
   let rgba: Uint8Array;
   let width: number;
   let height: number;
@@ -39,16 +50,15 @@ export function decodeImageBytes(bytes: Uint8Array, name = 'image'): ByteImage {
     if (isPng) {
       const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       [rgba, width, height] = [png.data, png.width, png.height];
-    } else if (isJpeg) {
-      const jpg = decodeJpeg(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
-      [rgba, width, height] = [jpg.data, jpg.width, jpg.height];
+      if (width * height > MAX_MEGAPIXELS * 1e6) throw new Error(`${width}x${height} is over ${MAX_MEGAPIXELS} megapixels`);
     } else {
-      throw new Error('not a JPEG or PNG file (unrecognised signature)');
+      const jpg = decodeJpeg(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_MEGAPIXELS, maxMemoryUsageInMB: 1024 });
+      [rgba, width, height] = [jpg.data, jpg.width, jpg.height];
     }
   } catch (e) {
-    throw new Error(`${name}: cannot decode the image: ${(e as Error).message}`);
+    throw new Error(`${name}: cannot decode the ${isPng ? 'PNG' : 'JPEG'} image: ${(e as Error).message}`);
   }
-  if (!(width > 0 && height > 0) || rgba.length < width * height * 4) throw new Error(`${name}: cannot decode the image: it decoded to ${width}x${height} with ${rgba.length} bytes`);
+  if (!(width > 0 && height > 0) || rgba.length < width * height * 4) throw new Error(`${name}: cannot decode the ${isPng ? 'PNG' : 'JPEG'} image: it decoded to ${width}x${height} with ${rgba.length} bytes`);
   const data = new Uint8Array(width * height * 3);
   for (let p = 0; p < width * height; p++) {
     data[p * 3] = rgba[p * 4]!;

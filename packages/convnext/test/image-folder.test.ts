@@ -10,6 +10,9 @@ import { DataLoader } from '../src/data/loader.js';
 import { decodeImageFile, openImageFolder, scanImageFolder } from '../src/data/node/image-folder-node.js';
 import { WorkerPoolProducer } from '../src/data/node/worker-loader-node.js';
 import { InlineProducer, Prefetcher } from '../src/data/prefetch.js';
+import { exportConvNeXtSafetensors } from '../src/export/safetensors-export.js';
+import { loadRunForPredict, loadWeightsForPredict, predictImages, predictMetadata } from '../src/predict/predict-node.js';
+import { evalTransform } from '../src/predict/preprocess.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tsgrad-folder-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -187,6 +190,9 @@ describe('the decode cache and the loaders', () => {
 describe('tsgrad-convnext train --dataset folder', () => {
   it('trains one short epoch on a folder with the paper augmentation, and eval reads the folder again', async () => {
     const dir = splitFolder('cli', 4, 2);
+    // One validation picture bigger than maxSide (2 x 16), so the cache's reduction matters.
+    const big = join(dir, 'val', 'red', 'big.png');
+    writePng(big, 50, 41, COLORS.red!, 20);
     const out = join(root, 'run');
     let log = '';
     const spies = [
@@ -208,6 +214,21 @@ describe('tsgrad-convnext train --dataset folder', () => {
     expect(log).toMatch(/top-1/);
     const metrics = JSON.parse((await import('node:fs')).readFileSync(join(out, 'metrics.json'), 'utf8')) as { config: Record<string, unknown> };
     expect(metrics.config).toMatchObject({ aa: 'rand-m9-mstd0.5-inc1', reprob: 0.25, randomResizedCrop: true, remode: 'pixel' });
+
+    // predict on the run sees a picture exactly as the run's validation did (crop 0.875 after the maxSide reduction).
+    const pm = await loadRunForPredict(out);
+    expect([pm.imageSize, pm.cropPct, pm.maxSide]).toEqual([16, 0.875, 32]);
+    const { val } = openImageFolder(dir, { imageSize: 16 });
+    const i = val.opts.entries.findIndex((e) => e.file === big);
+    const x = evalTransform(decodeImageFile(big), { size: 16, cropPct: pm.cropPct, maxSide: pm.maxSide!, mean: [0, 0, 0], std: [1, 1, 1] });
+    expect(x).toEqual(val.get(i).image);
+    const [fromRun] = await predictImages(pm, [big], { topK: 3 });
+    // An export carrying predictMetadata predicts the same (the same crop and reduction).
+    const file = join(root, 'run.safetensors');
+    writeFileSync(file, await exportConvNeXtSafetensors(pm.model, { metadata: predictMetadata(pm) }));
+    const wm = await loadWeightsForPredict(file);
+    expect([wm.imageSize, wm.cropPct, wm.maxSide, wm.classes]).toEqual([16, 0.875, 32, ['blue', 'green', 'red']]);
+    expect((await predictImages(wm, [big], { topK: 3 }))[0]!.top).toEqual(fromRun!.top);
   }, 120_000);
   it('names a missing folder', async () => {
     let err = '';

@@ -27,7 +27,7 @@ import { exportConvNeXtOnnx } from './export/onnx/convnext-onnx.js';
 import { exportConvNeXtSafetensors } from './export/safetensors-export.js';
 import { formatModelInfo, type ModelInfoOptions } from './info.js';
 import { writeFileAtomic } from '@tsgrad/nn';
-import { listImages, loadRunForPredict, loadWeightsForPredict, predictImages, type PredictModel } from './predict/predict-node.js';
+import { listImages, loadRunForPredict, loadWeightsForPredict, predictImages, predictMetadata, type PredictModel } from './predict/predict-node.js';
 import { CONVNEXT_VARIANTS, type ConvNeXtVariant } from './model.js';
 import { loadCheckpoint } from './train/checkpoint.js';
 import { defaultTrainConfig, type TrainConfig } from './train/config.js';
@@ -178,7 +178,7 @@ Options:
   --classes FILE       with --weights: class names, one per line [ImageNet-1k for 1000 classes]
   --top-k N            classes per image [5]
   --image-size N       model input side [224 with --weights; the run's]
-  --crop-pct X         [0.875 with --weights; 1 for a run]
+  --crop-pct X         [0.875 with --weights; a run's own eval crop: 0.875 for an image folder, 1 otherwise]
   --batch-size N       images per forward pass [16]
   --backend NAME       auto js wasm webgpu [auto]
   --json               print the results as JSON
@@ -833,7 +833,7 @@ async function runExport(argv: readonly string[]): Promise<number> {
           naming: a.naming,
           convMlp: a.convMlp,
           // A run's classes and input conventions travel with its weights (predict --weights reads them back).
-          ...(a.run ? { metadata: { 'tsgrad.classes': JSON.stringify(pm.classes), 'tsgrad.normalization': JSON.stringify(pm.normalization), 'tsgrad.imageSize': JSON.stringify(pm.imageSize) } } : {}),
+          ...(a.run ? { metadata: predictMetadata(pm) } : {}),
         });
   pm.model.dispose();
   await writeFileAtomic(a.out, bytes);

@@ -52,3 +52,5 @@ export { convnextCost, convnextFlops, type ConvNeXtCostOptions, type ConvNeXtCos
 export { formatModelInfo, formatFlops, type ModelInfoOptions } from './info.js';
 export { ProgressBar, type ProgressStream } from './train/progress.js';
 export { main, parseTrainArgs, parseEvalArgs, parseInfoArgs, type TrainArgs, type EvalArgs, type InfoArgs } from './cli.js';
+// torchvision's ResNets (the roadmap's starting point).
+export { ResNet, BasicBlock, Bottleneck, RESNET_VARIANTS, resnet, resnet18, resnet34, resnet50, resnet101, type ResNetVariant, type ResNetOptions, type ResNetVariantOptions } from './resnet.js';

@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { DATASET_NAMES, openDataset, type DatasetName } from './data/datasets.js';
 import { evaluateRun, resolveRun } from './eval.js';
 import { formatModelInfo, type ModelInfoOptions } from './info.js';
+import { formatRoadmapTable } from './roadmap-flops.js';
 import { CONVNEXT_VARIANTS, type ConvNeXtVariant } from './model.js';
 import { loadCheckpoint } from './train/checkpoint.js';
 import { defaultTrainConfig, type TrainConfig } from './train/config.js';
@@ -121,6 +122,9 @@ Options (defaults: the official ImageNet model):
   --kernel-size N      depthwise kernel [7]
   --depth N            table rows down to: 1 stages, 2 blocks, 3 layers in blocks [2]
   --run DIR            take the architecture and input of a training run (its checkpoint)
+  --roadmap            the paper's roadmap instead (ResNet-50 to ConvNeXt-T): every step's
+                       params and GFLOPs beside Table 10's GFLOPs and top-1 (--image-size,
+                       --num-classes, --in-chans apply)
   --help
 `;
 
@@ -172,6 +176,8 @@ export interface EvalArgs {
   readonly backend: TrainConfig['backend'];
   /** `--help`. */
   readonly help: boolean;
+  /** `--roadmap`: print the paper's roadmap table (every step's params and FLOPs) instead. */
+  readonly roadmap?: boolean;
 }
 
 /** `info`'s parsed arguments. */
@@ -429,6 +435,7 @@ export async function parseInfoArgs(argv: readonly string[]): Promise<InfoArgs> 
       'kernel-size': { type: 'string' },
       depth: { type: 'string' },
       run: { type: 'string' },
+      roadmap: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -468,7 +475,7 @@ export async function parseInfoArgs(argv: readonly string[]): Promise<InfoArgs> 
     kernelSize: pos('kernel-size', values['kernel-size'], 7),
     maxDepth: pos('depth', values.depth, 2),
   };
-  return { opts, help: false };
+  return { opts, help: false, ...(values.roadmap ? { roadmap: true } : {}) };
 }
 
 async function runInfo(argv: readonly string[]): Promise<number> {
@@ -482,7 +489,9 @@ async function runInfo(argv: readonly string[]): Promise<number> {
     process.stdout.write(INFO_HELP);
     return 0;
   }
-  process.stdout.write(formatModelInfo(a.opts));
+  const size = a.opts.inputSize;
+  const side = typeof size === 'number' ? size : 224;
+  process.stdout.write(a.roadmap ? formatRoadmapTable({ inputSize: side, numClasses: a.opts.numClasses ?? 1000, inChans: a.opts.inChans ?? 3 }) : formatModelInfo(a.opts));
   return 0;
 }
 

@@ -176,8 +176,6 @@ export interface EvalArgs {
   readonly backend: TrainConfig['backend'];
   /** `--help`. */
   readonly help: boolean;
-  /** `--roadmap`: print the paper's roadmap table (every step's params and FLOPs) instead. */
-  readonly roadmap?: boolean;
 }
 
 /** `info`'s parsed arguments. */
@@ -186,6 +184,8 @@ export interface InfoArgs {
   readonly opts: ModelInfoOptions;
   /** `--help`. */
   readonly help: boolean;
+  /** `--roadmap`: print the paper's roadmap table (every step's params and FLOPs) instead. */
+  readonly roadmap?: boolean;
 }
 
 /** Parses `train`'s command line into a config (throws a clear error for bad flags; a leading `train` is allowed). */

@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { DATASET_NAMES, openDataset, type DatasetName } from './data/datasets.js';
 import { evaluateRun, resolveRun } from './eval.js';
 import { formatModelInfo, type ModelInfoOptions } from './info.js';
+import { runRoadmapAblationCommand } from './roadmap-ablation-node.js';
 import { formatRoadmapTable } from './roadmap-flops.js';
 import { CONVNEXT_VARIANTS, type ConvNeXtVariant } from './model.js';
 import { loadCheckpoint } from './train/checkpoint.js';
@@ -31,6 +32,7 @@ Commands:
   eval    measure a trained run on a validation split: top-1, top-5, loss, per-class
           accuracy, and a confusion matrix written into the run folder
   info    parameters, FLOPs, per-stage shapes and a per-layer table of a ConvNeXt
+  roadmap-ablation  train every step of the paper's ResNet-50 -> ConvNeXt-T roadmap, scaled down
 
 Run 'tsgrad-convnext <command> --help' for the options of a command.
 
@@ -269,7 +271,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
   return { config, resume: values.resume ?? false, help: values.help ?? false };
 }
 
-const COMMANDS = ['train', 'eval', 'info'] as const;
+const COMMANDS = ['train', 'eval', 'info', 'roadmap-ablation'] as const;
 
 /** Runs the command line; returns the process exit code (0 done, 1 failed, 2 bad usage, 130 stopped). */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -282,6 +284,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (cmd === 'train') return await runTrain(rest);
     if (cmd === 'eval') return await runEval(rest);
     if (cmd === 'info') return await runInfo(rest);
+    if (cmd === 'roadmap-ablation') return await runRoadmapAblationCommand(rest);
   } catch (e) {
     process.stderr.write(`error: ${(e as Error).message}\n`);
     return 1;

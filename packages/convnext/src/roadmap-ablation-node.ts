@@ -5,7 +5,7 @@
  * summary table (summary.md, summary.json: params, FLOPs, images/s, top-1, top-5) and a
  * plot of accuracy by step beside the paper's ImageNet curve (summary.svg).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Generator, manualSeed, noGrad, tidy } from '@tsgrad/core';
@@ -312,7 +312,7 @@ export async function runRoadmapAblationCommand(argv: readonly string[]): Promis
     process.stderr.write(`error: ${(e as Error).message}\nRun 'tsgrad-convnext roadmap-ablation --help' for the options.\n`);
     return 2;
   }
-  const rows = await roadmapAblation(o);
-  process.stdout.write(`\n${formatAblationTable(rows)}Wrote ${o.out}/summary.md, summary.json, summary.svg\n`);
+  await roadmapAblation(o);
+  process.stdout.write(`\n${readFileSync(join(o.out, 'summary.md'), 'utf8')}Wrote ${o.out}/summary.md, summary.json, summary.svg\n`);
   return 0;
 }

@@ -4,7 +4,8 @@
  * (names and count of convnext('tiny')), and every step, scaled down, builds, trains a step,
  * saves to safetensors and loads back strictly with the same outputs.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { fromTypedArray, manualSeed, randn, tidy } from '@tsgrad/core';
 import { AdamW, crossEntropy, loadSafetensors, saveSafetensors } from '@tsgrad/nn';
 import { ConvNeXt, ROADMAP_CONFIGS, ROADMAP_STEPS, RoadmapResNet, convnext, resnet50, roadmap, roadmapConfig } from '@tsgrad/convnext';
 
+const torchvisionKeys = (JSON.parse(readFileSync(fileURLToPath(new URL('./fixtures/resnet/resnet50_64.json', import.meta.url)), 'utf8')) as { state_dict_keys: string[] }).state_dict_keys;
 const dir = mkdtempSync(join(tmpdir(), 'tsgrad-roadmap-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -31,6 +33,8 @@ describe('the roadmap steps', () => {
       const a = tv.stateDict();
       const b = r.stateDict();
       expect(Object.keys(b)).toEqual(Object.keys(a));
+      // torchvision's own state_dict() keys, as the golden fixture's script recorded them.
+      expect(Object.keys(b)).toEqual(torchvisionKeys);
       for (const k of Object.keys(a)) expect(b[k]!.shape, k).toEqual(a[k]!.shape);
       r.loadStateDict(a, { strict: true });
       tv.eval();

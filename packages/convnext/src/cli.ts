@@ -28,6 +28,8 @@ import { exportConvNeXtSafetensors } from './export/safetensors-export.js';
 import { formatModelInfo, type ModelInfoOptions } from './info.js';
 import { writeFileAtomic } from '@tsgrad/nn';
 import { listImages, loadRunForPredict, loadWeightsForPredict, predictImages, predictMetadata, type PredictModel } from './predict/predict-node.js';
+import { runRoadmapAblationCommand } from './roadmap-ablation-node.js';
+import { formatRoadmapTable } from './roadmap-flops.js';
 import { CONVNEXT_VARIANTS, type ConvNeXtVariant } from './model.js';
 import { loadCheckpoint } from './train/checkpoint.js';
 import { defaultTrainConfig, type TrainConfig } from './train/config.js';
@@ -47,6 +49,7 @@ Commands:
           trained run or official ImageNet-1k weights (.pth or timm .safetensors)
   export  write a run's or official weights as safetensors (official or timm names,
           loadable by PyTorch with no mapping) or as ONNX (opset 17)
+  roadmap-ablation  train every step of the paper's ResNet-50 -> ConvNeXt-T roadmap, scaled down
 
 Run 'tsgrad-convnext <command> --help' for the options of a command.
 
@@ -156,6 +159,9 @@ Options (defaults: the official ImageNet model):
   --kernel-size N      depthwise kernel [7]
   --depth N            table rows down to: 1 stages, 2 blocks, 3 layers in blocks [2]
   --run DIR            take the architecture and input of a training run (its checkpoint)
+  --roadmap            the paper's roadmap instead (ResNet-50 to ConvNeXt-T): every step's
+                       params and GFLOPs beside Table 10's GFLOPs and top-1 (--image-size,
+                       --num-classes, --in-chans apply)
   --help
 `;
 
@@ -272,6 +278,8 @@ export interface InfoArgs {
   readonly opts: ModelInfoOptions;
   /** `--help`. */
   readonly help: boolean;
+  /** `--roadmap`: print the paper's roadmap table (every step's params and FLOPs) instead. */
+  readonly roadmap?: boolean;
 }
 
 /** Parses `train`'s command line into a config (throws a clear error for bad flags; a leading `train` is allowed). */
@@ -386,7 +394,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
   return { config, resume: values.resume ?? false, help: values.help ?? false, profile };
 }
 
-const COMMANDS = ['train', 'eval', 'info', 'predict', 'export'] as const;
+const COMMANDS = ['train', 'eval', 'info', 'predict', 'export', 'roadmap-ablation'] as const;
 
 /** Runs the command line; returns the process exit code (0 done, 1 failed, 2 bad usage, 130 stopped). */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -401,6 +409,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (cmd === 'info') return await runInfo(rest);
     if (cmd === 'predict') return await runPredict(rest);
     if (cmd === 'export') return await runExport(rest);
+    if (cmd === 'roadmap-ablation') return await runRoadmapAblationCommand(rest);
   } catch (e) {
     process.stderr.write(`error: ${(e as Error).message}\n`);
     return 1;
@@ -566,6 +575,7 @@ export async function parseInfoArgs(argv: readonly string[]): Promise<InfoArgs> 
       'kernel-size': { type: 'string' },
       depth: { type: 'string' },
       run: { type: 'string' },
+      roadmap: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -605,7 +615,7 @@ export async function parseInfoArgs(argv: readonly string[]): Promise<InfoArgs> 
     kernelSize: pos('kernel-size', values['kernel-size'], 7),
     maxDepth: pos('depth', values.depth, 2),
   };
-  return { opts, help: false };
+  return { opts, help: false, ...(values.roadmap ? { roadmap: true } : {}) };
 }
 
 async function runInfo(argv: readonly string[]): Promise<number> {
@@ -619,7 +629,9 @@ async function runInfo(argv: readonly string[]): Promise<number> {
     process.stdout.write(INFO_HELP);
     return 0;
   }
-  process.stdout.write(formatModelInfo(a.opts));
+  const size = a.opts.inputSize;
+  const side = typeof size === 'number' ? size : 224;
+  process.stdout.write(a.roadmap ? formatRoadmapTable({ inputSize: side, numClasses: a.opts.numClasses ?? 1000, inChans: a.opts.inChans ?? 3 }) : formatModelInfo(a.opts));
   return 0;
 }
 

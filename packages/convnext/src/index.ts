@@ -75,3 +75,8 @@ export { hostBatchToTensors, type HostBatch } from './data/loader.js';
 export { Prefetcher, InlineProducer, type BatchProducer } from './data/prefetch.js';
 export { resolveAugmentDefaults, PAPER_RANDAUGMENT } from './train/config.js';
 export { trainAugment } from './train/engine.js';
+// torchvision's ResNets (the roadmap's starting point).
+export { ResNet, BasicBlock, Bottleneck, RESNET_VARIANTS, resnet, resnet18, resnet34, resnet50, resnet101, type ResNetVariant, type ResNetOptions, type ResNetVariantOptions } from './resnet.js';
+// The paper's roadmap, ResNet-50 to ConvNeXt-T: one configurable network, every step by name, and Table 10 recomputed.
+export { ROADMAP_STEPS, ROADMAP_CONFIGS, RoadmapBlock, RoadmapResNet, roadmap, roadmapConfig, roadmapNetwork, roadmapStageWidths, checkRoadmapConfig, type RoadmapStep, type RoadmapConfig, type RoadmapBuildOptions, type RoadmapOptions } from './roadmap.js';
+export { ROADMAP_PAPER, roadmapCost, roadmapTable, formatRoadmapTable, type PaperFigures, type RoadmapCost, type RoadmapCostOptions, type RoadmapRow } from './roadmap-flops.js';

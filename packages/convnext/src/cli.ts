@@ -14,7 +14,8 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DATASET_NAMES, openDataset, type DatasetName } from './data/datasets.js';
+import { DATASET_NAMES, type DatasetName } from './data/datasets.js';
+import { openDataset } from './data/open-node.js';
 import { evaluateRun, resolveRun } from './eval.js';
 import { formatModelInfo, type ModelInfoOptions } from './info.js';
 import { CONVNEXT_VARIANTS, type ConvNeXtVariant } from './model.js';

@@ -6,8 +6,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { noGrad, tidy } from '@tsgrad/core';
-import { writeFileAtomic } from '@tsgrad/nn';
-import { datasetNormalization, openDataset, type DatasetName } from './data/datasets.js';
+import { writeFileAtomic } from '@tsgrad/nn/node';
+import { datasetNormalization, type DatasetName } from './data/datasets.js';
+import { openDataset } from './data/open-node.js';
 import { DataLoader } from './data/loader.js';
 import { loadCheckpoint } from './train/checkpoint.js';
 import { defaultTrainConfig, type TrainConfig } from './train/config.js';

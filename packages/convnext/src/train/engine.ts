@@ -7,9 +7,11 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Generator, argmax, crossEntropy, eq, manualSeed, noGrad, setBackend, sum, tidy } from '@tsgrad/core';
-import { AdamW, LRScheduler, ModelEma, clipGradNorm_, cosineSchedule, writeFileAtomic } from '@tsgrad/nn';
+import { AdamW, LRScheduler, ModelEma, clipGradNorm_, cosineSchedule } from '@tsgrad/nn';
+import { writeFileAtomic } from '@tsgrad/nn/node';
 import { mixBatch } from '../data/augment.js';
-import { datasetNormalization, openDatasets } from '../data/datasets.js';
+import { datasetNormalization } from '../data/datasets.js';
+import { openDatasets } from '../data/open-node.js';
 import { DataLoader } from '../data/loader.js';
 import { ConvNeXt } from '../model.js';
 import { convnextParamGroups } from '../optim.js';

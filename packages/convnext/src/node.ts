@@ -1,0 +1,24 @@
+/**
+ * @tsgrad/convnext/node: the Node-only part of @tsgrad/convnext — the `tsgrad-convnext`
+ * command line, the file-based training engine (runs, checkpoints, metrics, plots),
+ * evaluation of a run, the dataset file readers (MNIST/Fashion-MNIST IDX, CIFAR binaries,
+ * datasets by name), `.pth` files from disk and the progress bar. The model, checkpoint
+ * parsing from bytes, the data pipeline and everything else are in `@tsgrad/convnext`, which
+ * runs in browsers.
+ *
+ * @packageDocumentation
+ */
+// Datasets from files.
+export { Cifar10Dataset, Cifar100Dataset } from './data/cifar.js';
+export { MnistDataset, FASHION_MNIST_DEBIAN_DIR, defaultIdxDirs, findIdxFiles, type MnistOptions, type IdxDatasetKind, type IdxFiles } from './data/mnist.js';
+export { readIdx, nodeGunzip } from './data/idx-node.js';
+export { openDataset, openDatasets } from './data/open-node.js';
+// Checkpoint files.
+export { loadPthFile } from './checkpoint/pth-node.js';
+// Training: the engine and its checkpoints.
+export { train, chooseBackend, runFiles, runModel, plotRun, type TrainHooks, type TrainResult, type RunFiles } from './train/engine.js';
+export { saveCheckpoint, loadCheckpoint, type TrainProgress, type EpochEval, type LoadedCheckpoint } from './train/checkpoint.js';
+// Evaluation of a run, the progress bar and the command line.
+export { evaluateRun, resolveRun, scoreLogits, type EvalOptions, type EvalResult, type EvalFiles, type RunLocation, type LogitScores, type ClassAccuracy } from './eval.js';
+export { ProgressBar, type ProgressStream } from './train/progress.js';
+export { main, parseTrainArgs, parseEvalArgs, parseInfoArgs, type TrainArgs, type EvalArgs, type InfoArgs } from './cli.js';

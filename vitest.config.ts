@@ -21,7 +21,7 @@ const alias = readdirSync(packagesDir)
 export default defineConfig({
   resolve: { alias },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'examples/**/*.test.ts', 'docs/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts', 'docs/**/*.test.ts'],
     pool: 'forks',
     setupFiles: ['scripts/vitest-setup.ts'],
     testTimeout: 120_000,

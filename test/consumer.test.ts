@@ -242,7 +242,9 @@ describe('the packed packages in a fresh project', () => {
       // `tsc --init`'s config, with skipLibCheck turned off so that the shipped .d.ts are checked too
       // (--init turns it on; then errors inside .d.ts files are not reported at all).
       const good = run(process.execPath, [TSC[version], '-p', '.', '--skipLibCheck', 'false', '--noEmit'], { cwd: dir });
-      const bundler = run(process.execPath, [TSC[version], '--noEmit', '--strict', '--target', 'es2022', '--module', 'esnext', '--moduleResolution', 'bundler', '--lib', 'es2022,dom', '--skipLibCheck', 'user.ts'], { cwd: dir });
+      const bundlerConfig = { compilerOptions: { strict: true, target: 'es2022', module: 'esnext', moduleResolution: 'bundler', lib: ['es2022', 'dom'], skipLibCheck: true, noEmit: true }, files: ['user.ts'] };
+      writeFileSync(join(dir, 'tsconfig.bundler.json'), JSON.stringify(bundlerConfig));
+      const bundler = run(process.execPath, [TSC[version], '-p', 'tsconfig.bundler.json'], { cwd: dir });
       // The wrong file alone, with the --init config, must fail naming both mistakes.
       cpSync(join(project, 'wrong.ts'), join(dir, 'wrong.ts'));
       writeFileSync(join(dir, 'tsconfig.wrong.json'), JSON.stringify({ extends: './tsconfig.json', include: [], files: ['wrong.ts'] }));

@@ -38,6 +38,7 @@ export { type Example, type ImageDataset } from './data/dataset.js';
 export { ShapesDataset, SHAPE_CLASSES, type ShapesOptions } from './data/shapes.js';
 export { CIFAR10_CLASSES, CIFAR100_CLASSES, CIFAR100_COARSE_CLASSES, MNIST_CLASSES, FASHION_MNIST_CLASSES } from './data/classes.js';
 export { parseIdx, decodeIdx, encodeIdx, isGzip, type IdxArray, type ParseIdxOptions } from './data/idx.js';
+export { IdxImageDataset, type IdxImageDatasetOptions } from './data/idx-dataset.js';
 export { DATASET_NAMES, DATASET_STATS, datasetNormalization, type DatasetName, type DatasetSpec, type DatasetSplits, type Normalization } from './data/datasets.js';
 export { augmentImage, mixBatch, type ImageAugment, type MixAugment } from './data/augment.js';
 export { DataLoader, type LoaderOptions, type LoadedBatch } from './data/loader.js';

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CIFAR100_CLASSES, CIFAR100_COARSE_CLASSES, Cifar100Dataset } from '../src/data/cifar.js';
 import { DATASET_STATS, datasetNormalization, type DatasetSpec } from '../src/data/datasets.js';
 import { decodeIdx, encodeIdx, parseIdx } from '../src/data/idx.js';
+import { IdxImageDataset } from '../src/data/idx-dataset.js';
 import { nodeGunzip } from '../src/data/idx-node.js';
 import { openDataset, openDatasets } from '../src/data/open-node.js';
 import { FASHION_MNIST_CLASSES, FASHION_MNIST_DEBIAN_DIR, MNIST_CLASSES, MnistDataset, defaultIdxDirs, findIdxFiles } from '../src/data/mnist.js';
@@ -14,6 +15,26 @@ import { classImage, writeIdxDataset } from './helpers/idx-fixture.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tsgrad-datasets-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('IdxImageDataset (browser-safe, from bytes)', () => {
+  it('reads images and labels decoded from a Blob, grey or repeated to RGB, with the file reader\'s checks', async () => {
+    const px = Uint8Array.from({ length: 3 * 2 * 2 }, (_, i) => i * 20);
+    const images = await decodeIdx(new Blob([new Uint8Array(gzipSync(encodeIdx([3, 2, 2], px)))]), 'images');
+    const labels = await decodeIdx(encodeIdx([3], Uint8Array.from([2, 0, 1])), 'labels');
+    const ds = new IdxImageDataset(images, labels, { classes: FASHION_MNIST_CLASSES, name: 'fashion-mnist' });
+    expect([ds.length, ds.shape, ds.name]).toEqual([3, [1, 2, 2], 'fashion-mnist']);
+    const ex = ds.get(1);
+    expect(ex.label).toBe(0);
+    expect(Array.from(ex.image)).toEqual([80, 100, 120, 140].map((v) => Math.fround(v / 255)));
+    const rgb = new IdxImageDataset(images, labels, { classes: FASHION_MNIST_CLASSES, inChans: 3 });
+    expect(Array.from(rgb.get(0).image.subarray(8, 12))).toEqual(Array.from(rgb.get(0).image.subarray(0, 4)));
+    expect(() => new IdxImageDataset(images, labels, { classes: ['a', 'b'] })).toThrow(/idx: label 0 is 2; labels must be 0\.\.1/);
+    expect(() => new IdxImageDataset(labels, labels, { classes: FASHION_MNIST_CLASSES })).toThrow(/idx: the images are a 1-D array \[3\], expected \[count, rows, cols\]/);
+    const two = await decodeIdx(encodeIdx([2], Uint8Array.from([0, 1])), 'labels');
+    expect(() => new IdxImageDataset(images, two, { classes: FASHION_MNIST_CLASSES })).toThrow(/idx: 3 images but 2 labels/);
+    expect(() => ds.get(3)).toThrow();
+  });
+});
 
 describe('IDX files', () => {
   it('round-trips and reads gzipped and plain bytes alike', async () => {

@@ -41,8 +41,8 @@ import struct
 import sys
 
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
+
+from convnext_torch import ConvNeXt  # the shared PyTorch model, beside this script
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "test", "fixtures", "pth")
@@ -109,59 +109,9 @@ def small_state_dict():
     return sd
 
 
-class LayerNormCF(nn.Module):
-    """The official LayerNorm (channels_first over C, or channels_last via F.layer_norm)."""
-
-    def __init__(self, c, data_format="channels_last"):
-        super().__init__()
-        self.weight = nn.Parameter(torch.ones(c))
-        self.bias = nn.Parameter(torch.zeros(c))
-        self.eps = 1e-6
-        self.data_format = data_format
-        self.c = (c,)
-
-    def forward(self, x):
-        if self.data_format == "channels_last":
-            return F.layer_norm(x, self.c, self.weight, self.bias, self.eps)
-        u = x.mean(1, keepdim=True)
-        s = (x - u).pow(2).mean(1, keepdim=True)
-        x = (x - u) / torch.sqrt(s + self.eps)
-        return self.weight[:, None, None] * x + self.bias[:, None, None]
-
-
-class Block(nn.Module):
-    def __init__(self, dim):
-        super().__init__()
-        self.dwconv = nn.Conv2d(dim, dim, kernel_size=7, padding=3, groups=dim)
-        self.norm = LayerNormCF(dim)
-        self.pwconv1 = nn.Linear(dim, 4 * dim)
-        self.act = nn.GELU()
-        self.pwconv2 = nn.Linear(4 * dim, dim)
-        self.gamma = nn.Parameter(1e-6 * torch.ones(dim))
-
-    def forward(self, x):
-        inp = x
-        x = self.dwconv(x).permute(0, 2, 3, 1)
-        x = self.pwconv2(self.act(self.pwconv1(self.norm(x))))
-        x = (self.gamma * x).permute(0, 3, 1, 2)
-        return inp + x
-
-
-class MiniConvNeXt(nn.Module):
-    def __init__(self, in_chans=3, num_classes=5, depths=(1, 1, 1, 1), dims=(4, 8, 12, 16)):
-        super().__init__()
-        self.downsample_layers = nn.ModuleList()
-        self.downsample_layers.append(nn.Sequential(nn.Conv2d(in_chans, dims[0], 4, 4), LayerNormCF(dims[0], "channels_first")))
-        for i in range(3):
-            self.downsample_layers.append(nn.Sequential(LayerNormCF(dims[i], "channels_first"), nn.Conv2d(dims[i], dims[i + 1], 2, 2)))
-        self.stages = nn.ModuleList(nn.Sequential(*[Block(dims[i]) for _ in range(depths[i])]) for i in range(4))
-        self.norm = nn.LayerNorm(dims[-1], eps=1e-6)
-        self.head = nn.Linear(dims[-1], num_classes)
-
-    def forward(self, x):
-        for i in range(4):
-            x = self.stages[i](self.downsample_layers[i](x))
-        return self.head(self.norm(x.mean([-2, -1])))
+def MiniConvNeXt():
+    """The official module layout at dims 4/8/12/16, depths 1/1/1/1, 5 classes."""
+    return ConvNeXt(in_chans=3, num_classes=5, depths=(1, 1, 1, 1), dims=(4, 8, 12, 16))
 
 
 def official_to_timm(sd, conv_mlp):

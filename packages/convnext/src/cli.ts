@@ -5,23 +5,33 @@
  *   tsgrad-convnext train [--dataset fashion-mnist] [--model atto] [--epochs 3] ...
  *   tsgrad-convnext eval RUN_DIR [--dataset NAME] [--data-dir DIR]
  *   tsgrad-convnext info [--model tiny] [--image-size 224]
+ *   tsgrad-convnext predict (RUN | --weights FILE) IMAGE|FOLDER ...
+ *   tsgrad-convnext export (RUN | --weights FILE) --out model.onnx|model.safetensors
  *
  * `train` trains ConvNeXt with a progress bar, per-epoch validation, an atomic checkpoint,
  * metrics and a plot (`--resume` continues a run; Ctrl-C saves a checkpoint first). `eval`
  * measures a run's checkpoint on a validation split and writes its metrics and confusion
- * matrix. `info` prints parameters, FLOPs, stage shapes and a per-layer table.
+ * matrix. `info` prints parameters, FLOPs, stage shapes and a per-layer table. `predict`
+ * classifies images with a run or official ImageNet weights; `export` writes safetensors
+ * with official/timm names or ONNX.
  */
 import { realpathSync } from 'node:fs';
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DATASET_NAMES, type DatasetName } from './data/datasets.js';
 import { openDataset } from './data/open-node.js';
 import { evaluateRun, resolveRun } from './eval.js';
+import { exportConvNeXtOnnx } from './export/onnx/convnext-onnx.js';
+import { exportConvNeXtSafetensors } from './export/safetensors-export.js';
 import { formatModelInfo, type ModelInfoOptions } from './info.js';
+import { writeFileAtomic } from '@tsgrad/nn/node';
+import { listImages, loadRunForPredict, loadWeightsForPredict, predictImages, type PredictModel } from './predict/predict-node.js';
 import { CONVNEXT_VARIANTS, type ConvNeXtVariant } from './model.js';
 import { loadCheckpoint } from './train/checkpoint.js';
 import { defaultTrainConfig, type TrainConfig } from './train/config.js';
-import { runFiles, train } from './train/engine.js';
+import { chooseBackend, runFiles, train } from './train/engine.js';
+import { stepProfiler } from './train/profile-steps-node.js';
 import { ProgressBar } from './train/progress.js';
 
 const USAGE = `Usage: tsgrad-convnext <command> [options]
@@ -31,6 +41,10 @@ Commands:
   eval    measure a trained run on a validation split: top-1, top-5, loss, per-class
           accuracy, and a confusion matrix written into the run folder
   info    parameters, FLOPs, per-stage shapes and a per-layer table of a ConvNeXt
+  predict classify images (files or folders): top-k classes with probabilities, with a
+          trained run or official ImageNet-1k weights (.pth or timm .safetensors)
+  export  write a run's or official weights as safetensors (official or timm names,
+          loadable by PyTorch with no mapping) or as ONNX (opset 17)
 
 Run 'tsgrad-convnext <command> --help' for the options of a command.
 
@@ -38,6 +52,8 @@ Examples:
   tsgrad-convnext train --dataset fashion-mnist --epochs 10 --out runs/fmnist
   tsgrad-convnext eval runs/fmnist
   tsgrad-convnext info --model tiny --image-size 224
+  tsgrad-convnext predict --weights convnext_tiny_1k_224_ema.pth cat.jpg
+  tsgrad-convnext export runs/fmnist --out fmnist.onnx
 `;
 
 const DATA_HELP = `Datasets (--dataset):
@@ -84,6 +100,8 @@ Options (defaults in brackets):
   --out DIR            checkpoint, metrics.json and training.svg [${defaultTrainConfig.out}]
   --save-every N       also checkpoint every N steps [${defaultTrainConfig.saveEvery}]
   --resume             continue the run in --out from its checkpoint
+  --profile N          profile N steps after 1 warm-up step: print the top ops, write
+                       profile.json (a Chrome trace for https://ui.perfetto.dev) into --out, stop
   --help
 
 ${DATA_HELP}`;
@@ -125,6 +143,55 @@ Options (defaults: the official ImageNet model):
   --help
 `;
 
+const PREDICT_HELP = `Usage: tsgrad-convnext predict (RUN | --weights FILE) IMAGE|FOLDER ... [options]
+
+Classifies JPEG and PNG images (files, or folders searched recursively) and prints the
+top-k classes with their probabilities.
+
+  RUN                  a training run (its --out folder or last.safetensors): its classes,
+                       input size and normalisation; its EMA weights when it kept an EMA
+  --weights FILE       official ConvNeXt weights (.pth from facebookresearch/ConvNeXt) or
+                       timm's (.safetensors or .pth): any variant, read from the weights;
+                       ImageNet-1k class names for a 1000-class head; ImageNet mean/std
+
+Images are preprocessed as timm evaluates ConvNeXt: the shorter side resized to
+image-size / crop-pct (bicubic, antialiased), a center crop, scaled to [0, 1], normalised.
+
+Options:
+  --model NAME         with --weights: the variant the weights must be (checked)
+  --classes FILE       with --weights: class names, one per line [ImageNet-1k for 1000 classes]
+  --top-k N            classes per image [5]
+  --image-size N       model input side [224 with --weights; the run's]
+  --crop-pct X         [0.875 with --weights; 1 for a run]
+  --batch-size N       images per forward pass [16]
+  --backend NAME       auto js wasm webgpu [auto]
+  --json               print the results as JSON
+  --help
+`;
+
+const EXPORT_HELP = `Usage: tsgrad-convnext export (RUN | --weights FILE) --out FILE [options]
+
+Writes a trained run's weights (its EMA weights when it kept an EMA) or official/timm
+weights as:
+  safetensors   the state dict under the official ConvNeXt names (facebookresearch/ConvNeXt
+                models/convnext.py; load_state_dict(..., strict=True) with no mapping) or
+                timm's (--naming timm; timm.create_model('convnext_tiny').load_state_dict);
+                a run's classes, normalisation and input size go into the metadata, so
+                'predict --weights FILE' classifies as the run does
+  onnx          an ONNX model, opset 17, eval mode, input [batch, C, H, W] (batch dynamic),
+                output [batch, classes] logits; runs in onnxruntime (web, node, python)
+
+Options:
+  --out FILE           the file to write (.safetensors or .onnx)
+  --format F           safetensors or onnx [from --out's extension]
+  --naming N           safetensors key names: official or timm [official]
+  --conv-mlp           timm naming: MLP weights as [out, in, 1, 1] (timm's conv_mlp=True models)
+  --image-size N       ONNX input height and width [the run's; 224 with --weights]
+  --dynamic-size       ONNX: leave height and width symbolic too
+  --model NAME         with --weights: the variant the weights must be (checked)
+  --help
+`;
+
 function num(flag: string, v: string | undefined, dflt: number, int = false): number {
   if (v === undefined) return dflt;
   const n = Number(v);
@@ -157,6 +224,8 @@ export interface TrainArgs {
   readonly resume: boolean;
   /** `--help`: print the options and exit. */
   readonly help: boolean;
+  /** `--profile N`: profile N steps after a warm-up step, then stop (null: train normally). */
+  readonly profile: number | null;
 }
 
 /** `eval`'s parsed arguments. */
@@ -219,6 +288,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
       out: { type: 'string' },
       'save-every': { type: 'string' },
       resume: { type: 'boolean' },
+      profile: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -261,10 +331,12 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
   if (!Object.hasOwn(CONVNEXT_VARIANTS, config.model)) throw new Error(`--model must be one of ${Object.keys(CONVNEXT_VARIANTS).join(', ')}, got '${config.model}'`);
   if (config.inChans !== null && config.inChans !== 1 && config.inChans !== 3) throw new Error(`--in-chans must be 1 or 3, got ${config.inChans}`);
   if (config.cifar100Labels !== 'fine' && config.cifar100Labels !== 'coarse') throw new Error(`--cifar100-labels must be fine or coarse, got '${String(config.cifar100Labels)}'`);
-  return { config, resume: values.resume ?? false, help: values.help ?? false };
+  const profile = values.profile === undefined ? null : num('profile', values.profile, 0, true);
+  if (profile !== null && profile < 1) throw new Error(`--profile must be a positive number of steps, got ${profile}`);
+  return { config, resume: values.resume ?? false, help: values.help ?? false, profile };
 }
 
-const COMMANDS = ['train', 'eval', 'info'] as const;
+const COMMANDS = ['train', 'eval', 'info', 'predict', 'export'] as const;
 
 /** Runs the command line; returns the process exit code (0 done, 1 failed, 2 bad usage, 130 stopped). */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -277,6 +349,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (cmd === 'train') return await runTrain(rest);
     if (cmd === 'eval') return await runEval(rest);
     if (cmd === 'info') return await runInfo(rest);
+    if (cmd === 'predict') return await runPredict(rest);
+    if (cmd === 'export') return await runExport(rest);
   } catch (e) {
     process.stderr.write(`error: ${(e as Error).message}\n`);
     return 1;
@@ -313,17 +387,22 @@ async function runTrain(argv: readonly string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   try {
+    const prof = parsed.profile === null ? null : await stepProfiler(parsed.profile, parsed.config.out, parsed.config.backend);
     const result = await train(parsed.config, {
       resume: parsed.resume,
-      shouldStop: () => interrupted,
+      shouldStop: () => interrupted || (prof?.done ?? false),
       hooks: {
         onStart: (i) => {
+          prof?.start(i);
           console.log(`tsgrad: ConvNeXt-${i.config.depths || i.config.dims ? 'custom' : i.config.model} (${(i.parameters / 1e6).toFixed(2)}M parameters, stem stride ${i.config.stemStride}) on ${i.dataset}, backend ${i.backend}`);
           console.log(`${i.config.epochs} epochs x ${i.stepsPerEpoch} steps, batch ${i.config.batchSize}, AdamW lr ${i.config.lr} (cosine, warmup ${i.config.warmupEpochs} epochs), weight decay ${i.config.weightDecay}, label smoothing ${i.config.labelSmoothing}`);
           if (i.resumedAt > 0) console.log(`resuming at step ${i.resumedAt} of ${i.totalSteps}`);
           bar = new ProgressBar(i.totalSteps, i.resumedAt);
         },
-        onStep: (i) => bar?.update(i.step, `epoch ${i.epoch + 1} loss ${i.loss.toFixed(4)} lr ${i.lr.toExponential(2)}`),
+        onStep: (i) => {
+          bar?.update(i.step, `epoch ${i.epoch + 1} loss ${i.loss.toFixed(4)} lr ${i.lr.toExponential(2)}`);
+          prof?.step(i.step);
+        },
         onEval: (i) => {
           bar?.interrupt();
           console.log(`epoch ${i.epoch}: validation loss ${i.loss.toFixed(4)}, accuracy ${(i.accuracy * 100).toFixed(1)}%`);
@@ -331,6 +410,13 @@ async function runTrain(argv: readonly string[]): Promise<number> {
       },
     });
     const files = runFiles(parsed.config.out);
+    const report = prof?.finish();
+    if (report) {
+      bar?.interrupt();
+      console.log(report);
+      console.log(`checkpoint ${result.checkpoint}`);
+      return interrupted ? 130 : 0;
+    }
     const l = result.progress.losses;
     const avg = (xs: readonly [number, number][]) => xs.reduce((a, [, y]) => a + y, 0) / Math.max(1, xs.length);
     if (l.length >= 2) console.log(`training loss: first ${Math.min(10, l.length)} steps ${avg(l.slice(0, 10)).toFixed(4)} -> last ${Math.min(10, l.length)} steps ${avg(l.slice(-10)).toFixed(4)}`);
@@ -484,6 +570,226 @@ async function runInfo(argv: readonly string[]): Promise<number> {
     return 0;
   }
   process.stdout.write(formatModelInfo(a.opts));
+  return 0;
+}
+
+/** `predict`'s parsed arguments. */
+export interface PredictArgs {
+  /** A run folder or checkpoint (null with `weights`). */
+  readonly run: string | null;
+  /** Official/timm weights file (null with `run`). */
+  readonly weights: string | null;
+  /** Image files and folders. */
+  readonly images: readonly string[];
+  /** `--model`. */
+  readonly model?: ConvNeXtVariant;
+  /** `--classes`. */
+  readonly classesFile?: string;
+  /** `--top-k`. */
+  readonly topK: number;
+  /** `--image-size`. */
+  readonly imageSize?: number;
+  /** `--crop-pct`. */
+  readonly cropPct?: number;
+  /** `--batch-size`. */
+  readonly batchSize: number;
+  /** `--backend`. */
+  readonly backend: TrainConfig['backend'];
+  /** `--json`. */
+  readonly json: boolean;
+  /** `--help`. */
+  readonly help: boolean;
+}
+
+/** `export`'s parsed arguments. */
+export interface ExportArgs {
+  /** A run folder or checkpoint (null with `weights`). */
+  readonly run: string | null;
+  /** Official/timm weights file (null with `run`). */
+  readonly weights: string | null;
+  /** The output file. */
+  readonly out: string;
+  /** What to write. */
+  readonly format: 'safetensors' | 'onnx';
+  /** safetensors key names. */
+  readonly naming: 'official' | 'timm';
+  /** timm naming with 4-D MLP weights. */
+  readonly convMlp: boolean;
+  /** ONNX input side (default: the run's, or 224). */
+  readonly imageSize?: number;
+  /** ONNX: symbolic height and width. */
+  readonly dynamicSize: boolean;
+  /** `--model`. */
+  readonly model?: ConvNeXtVariant;
+  /** `--help`. */
+  readonly help: boolean;
+}
+
+function modelFlag(v: string | undefined): ConvNeXtVariant | undefined {
+  if (v !== undefined && !Object.hasOwn(CONVNEXT_VARIANTS, v)) throw new Error(`--model must be one of ${Object.keys(CONVNEXT_VARIANTS).join(', ')}, got '${v}'`);
+  return v as ConvNeXtVariant | undefined;
+}
+
+function positive(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = num(flag, v, 0, true);
+  if (n < 1) throw new Error(`--${flag} must be a positive integer, got ${n}`);
+  return n;
+}
+
+/** Parses `predict`'s arguments (throws a clear error for bad flags). */
+export function parsePredictArgs(argv: readonly string[]): PredictArgs {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      weights: { type: 'string' },
+      model: { type: 'string' },
+      classes: { type: 'string' },
+      'top-k': { type: 'string' },
+      'image-size': { type: 'string' },
+      'crop-pct': { type: 'string' },
+      'batch-size': { type: 'string' },
+      backend: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const weights = values.weights ?? null;
+  const run = weights === null ? (positionals[0] ?? null) : null;
+  const images = weights === null ? positionals.slice(1) : positionals;
+  if (!values.help) {
+    if (run === null && weights === null) throw new Error('predict needs a run folder or --weights FILE, then images: tsgrad-convnext predict RUN_DIR photo.jpg');
+    if (images.length === 0) throw new Error('predict needs at least one image file or folder');
+    if (run !== null && (values.model !== undefined || values.classes !== undefined)) throw new Error('--model and --classes go with --weights; a run has its own architecture and classes');
+  }
+  const cropPct = values['crop-pct'] === undefined ? undefined : num('crop-pct', values['crop-pct'], 0);
+  if (cropPct !== undefined && !(cropPct > 0 && cropPct <= 1)) throw new Error(`--crop-pct must be in (0, 1], got ${cropPct}`);
+  const model = modelFlag(values.model);
+  const imageSize = positive('image-size', values['image-size']);
+  return {
+    run,
+    weights,
+    images,
+    ...(model ? { model } : {}),
+    ...(values.classes !== undefined ? { classesFile: values.classes } : {}),
+    topK: positive('top-k', values['top-k']) ?? 5,
+    ...(imageSize !== undefined ? { imageSize } : {}),
+    ...(cropPct !== undefined ? { cropPct } : {}),
+    batchSize: positive('batch-size', values['batch-size']) ?? 16,
+    backend: backendFlag(values.backend ?? 'auto'),
+    json: values.json ?? false,
+    help: values.help ?? false,
+  };
+}
+
+/** Parses `export`'s arguments (throws a clear error for bad flags). */
+export function parseExportArgs(argv: readonly string[]): ExportArgs {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      weights: { type: 'string' },
+      out: { type: 'string' },
+      format: { type: 'string' },
+      naming: { type: 'string' },
+      'conv-mlp': { type: 'boolean' },
+      'image-size': { type: 'string' },
+      'dynamic-size': { type: 'boolean' },
+      model: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const model = modelFlag(values.model);
+  const imageSize = positive('image-size', values['image-size']);
+  const empty = { run: null, weights: null, out: '', format: 'safetensors' as const, naming: 'official' as const, convMlp: false, dynamicSize: false, help: true };
+  if (values.help) return empty;
+  const weights = values.weights ?? null;
+  if (positionals.length > (weights === null ? 1 : 0)) throw new Error(`export takes one run folder or --weights FILE, got ${[...positionals, ...(weights ? [`--weights ${weights}`] : [])].map((p) => `'${p}'`).join(', ')}`);
+  const run = weights === null ? (positionals[0] ?? null) : null;
+  if (run === null && weights === null) throw new Error('export needs a run folder or --weights FILE: tsgrad-convnext export RUN_DIR --out model.onnx');
+  if (values.out === undefined) throw new Error('export needs --out FILE (.safetensors or .onnx)');
+  const ext = extname(values.out).toLowerCase();
+  const format = values.format ?? (ext === '.onnx' ? 'onnx' : ext === '.safetensors' ? 'safetensors' : undefined);
+  if (format === undefined) throw new Error(`--out '${values.out}': cannot tell the format from its extension; name it .safetensors or .onnx, or pass --format`);
+  if (format !== 'safetensors' && format !== 'onnx') throw new Error(`--format must be safetensors or onnx, got '${format}'`);
+  const naming = values.naming ?? 'official';
+  if (naming !== 'official' && naming !== 'timm') throw new Error(`--naming must be official or timm, got '${naming}'`);
+  if (format === 'onnx' && (values.naming !== undefined || values['conv-mlp'])) throw new Error('--naming and --conv-mlp are for safetensors; ONNX has no state-dict names');
+  if (format === 'safetensors' && (imageSize !== undefined || values['dynamic-size'])) throw new Error('--image-size and --dynamic-size are for ONNX; safetensors holds weights only');
+  if (values['conv-mlp'] && naming !== 'timm') throw new Error('--conv-mlp goes with --naming timm');
+  return {
+    run,
+    weights,
+    out: values.out,
+    format,
+    naming,
+    convMlp: values['conv-mlp'] ?? false,
+    ...(imageSize !== undefined ? { imageSize } : {}),
+    dynamicSize: values['dynamic-size'] ?? false,
+    ...(model ? { model } : {}),
+    help: false,
+  };
+}
+
+async function runPredict(argv: readonly string[]): Promise<number> {
+  let a: PredictArgs;
+  try {
+    a = parsePredictArgs(argv);
+  } catch (e) {
+    return usageError(e, 'predict');
+  }
+  if (a.help) {
+    process.stdout.write(PREDICT_HELP);
+    return 0;
+  }
+  const files = listImages(a.images);
+  const backend = await chooseBackend(a.backend);
+  let pm: PredictModel = a.weights
+    ? await loadWeightsForPredict(a.weights, { ...(a.model ? { model: a.model } : {}), ...(a.classesFile ? { classesFile: a.classesFile } : {}), ...(a.imageSize ? { imageSize: a.imageSize } : {}), ...(a.cropPct ? { cropPct: a.cropPct } : {}) })
+    : await loadRunForPredict(a.run!);
+  if (a.run && (a.imageSize || a.cropPct)) pm = { ...pm, ...(a.imageSize ? { imageSize: a.imageSize } : {}), ...(a.cropPct ? { cropPct: a.cropPct } : {}) };
+  if (pm.imageSize < pm.model.minInputSize) throw new Error(`--image-size ${pm.imageSize} is below the model's minimum ${pm.model.minInputSize}`);
+  const results = await predictImages(pm, files, { topK: a.topK, batchSize: a.batchSize });
+  pm.model.dispose();
+  if (a.json) {
+    console.log(JSON.stringify({ model: pm.description, backend, imageSize: pm.imageSize, cropPct: pm.cropPct, results }, null, 1));
+    return 0;
+  }
+  console.log(`${pm.description}; backend ${backend}; input ${pm.imageSize}x${pm.imageSize} (crop ${pm.cropPct})`);
+  for (const r of results) {
+    console.log(r.file);
+    for (const p of r.top) console.log(`  ${(p.probability * 100).toFixed(2).padStart(6)}%  ${p.label}`);
+  }
+  return 0;
+}
+
+async function runExport(argv: readonly string[]): Promise<number> {
+  let a: ExportArgs;
+  try {
+    a = parseExportArgs(argv);
+  } catch (e) {
+    return usageError(e, 'export');
+  }
+  if (a.help) {
+    process.stdout.write(EXPORT_HELP);
+    return 0;
+  }
+  const pm = a.weights ? await loadWeightsForPredict(a.weights, a.model ? { model: a.model } : {}) : await loadRunForPredict(a.run!);
+  const bytes =
+    a.format === 'onnx'
+      ? await exportConvNeXtOnnx(pm.model, { imageSize: a.imageSize ?? pm.imageSize, dynamicImageSize: a.dynamicSize })
+      : await exportConvNeXtSafetensors(pm.model, {
+          naming: a.naming,
+          convMlp: a.convMlp,
+          // A run's classes and input conventions travel with its weights (predict --weights reads them back).
+          ...(a.run ? { metadata: { 'tsgrad.classes': JSON.stringify(pm.classes), 'tsgrad.normalization': JSON.stringify(pm.normalization), 'tsgrad.imageSize': JSON.stringify(pm.imageSize) } } : {}),
+        });
+  pm.model.dispose();
+  await writeFileAtomic(a.out, bytes);
+  const what = a.format === 'onnx' ? `ONNX (opset 17, input [batch, ${pm.channels}, ${a.dynamicSize ? 'height, width' : `${a.imageSize ?? pm.imageSize}, ${a.imageSize ?? pm.imageSize}`}])` : `safetensors (${a.naming} names${a.convMlp ? ', conv_mlp MLP weights' : ''})`;
+  console.log(`${pm.description}
+wrote ${a.out}: ${what}, ${(bytes.length / 1e6).toFixed(2)} MB`);
   return 0;
 }
 

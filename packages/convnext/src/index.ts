@@ -49,3 +49,11 @@ export { confusionSvg } from './train/confusion.js';
 // FLOPs and the info report.
 export { convnextCost, convnextFlops, type ConvNeXtCostOptions, type ConvNeXtCost, type LayerCost } from './flops.js';
 export { formatModelInfo, formatFlops, type ModelInfoOptions } from './info.js';
+// Export (safetensors with official/timm names, ONNX opset 17) and predict's browser-safe parts (the Node file/CLI side is in predict/predict-node.ts).
+export { exportConvNeXtSafetensors, convnextExportStateDict, type SafetensorsExportOptions } from './export/safetensors-export.js';
+export { exportConvNeXtOnnx, ONNX_OPSET, type OnnxExportOptions } from './export/onnx/convnext-onnx.js';
+export { encodeOnnxModel, ONNX_FLOAT, ONNX_INT64, type OnnxModel, type OnnxNode, type OnnxTensor, type OnnxValueInfo, type OnnxAttribute } from './export/onnx/proto.js';
+export { ProtoWriter } from './export/onnx/protobuf.js';
+export { resizeBicubic, resizeShorter, centerCrop, evalTransform, topK, type RgbImage, type EvalTransformOptions, type Prediction } from './predict/preprocess.js';
+export { inferConvNeXtArch, convnextFromStateDict, type InferredArch } from './predict/from-state-dict.js';
+export { IMAGENET_CLASSES } from './imagenet-classes.js';

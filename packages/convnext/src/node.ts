@@ -22,3 +22,18 @@ export { saveCheckpoint, loadCheckpoint, type TrainProgress, type EpochEval, typ
 export { evaluateRun, resolveRun, scoreLogits, type EvalOptions, type EvalResult, type EvalFiles, type RunLocation, type LogitScores, type ClassAccuracy } from './eval.js';
 export { ProgressBar, type ProgressStream } from './train/progress.js';
 export { main, parseTrainArgs, parseEvalArgs, parseInfoArgs, type TrainArgs, type EvalArgs, type InfoArgs } from './cli.js';
+// Predict from files (weights, runs, JPEG/PNG images) and the predict/export commands' parsers.
+export {
+  loadWeightsFile,
+  loadWeightsForPredict,
+  loadRunForPredict,
+  listImages,
+  predictImages,
+  type PredictModel,
+  type WeightsFile,
+  type WeightsPredictOptions,
+  type ImagePrediction,
+  type PredictImagesOptions,
+} from './predict/predict-node.js';
+export { IMAGE_EXTENSIONS, decodeImage, decodeImageFile } from './predict/decode-node.js';
+export { parsePredictArgs, parseExportArgs, type PredictArgs, type ExportArgs } from './cli.js';

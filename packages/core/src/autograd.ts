@@ -5,6 +5,7 @@
  */
 import { currentContext, runInContext } from './context.js';
 import { keep, tidy } from './memory.js';
+import { activeSink } from './profile-span.js';
 import { fmtShape } from './shape.js';
 import { Tensor } from './tensor.js';
 
@@ -95,6 +96,18 @@ function propagate(
   targets: ReadonlySet<Tensor>,
   onGrad: (t: Tensor, g: Tensor) => void,
 ): void {
+  const sink = activeSink();
+  if (sink) sink.span('autograd.backward', 'region', () => propagateGrads(root, seed, opts, targets, onGrad), true);
+  else propagateGrads(root, seed, opts, targets, onGrad);
+}
+
+function propagateGrads(
+  root: Tensor,
+  seed: Tensor,
+  opts: BackwardOptions,
+  targets: ReadonlySet<Tensor>,
+  onGrad: (t: Tensor, g: Tensor) => void,
+): void {
   const createGraph = opts.createGraph ?? false;
   const retain = createGraph || (opts.retainGraph ?? false);
   const order = topoOrder(root);
@@ -115,7 +128,9 @@ function propagate(
       }
       const vjp = node.vjp;
       // Recorded vjps keep their intermediates: the new graph needs them.
-      const inputGrads = createGraph ? vjp(g) : withGradMode(false, () => tidy(() => vjp(g)));
+      const runVjp = () => (createGraph ? vjp(g) : withGradMode(false, () => tidy(() => vjp(g))));
+      const sink = activeSink();
+      const inputGrads = sink ? sink.span(node.op, 'grad', runVjp) : runVjp();
       if (!retain) node.vjp = null;
       const handed = new Set<Tensor>();
       node.inputs.forEach((inp, k) => {
@@ -264,6 +279,7 @@ export function vjp(f: TensorFn, ...args: Tensor[]): [Tensor, (g: Tensor) => Ten
  * output `y` (so that it can be differentiated again).
  */
 export function customOp(op: string, inputs: readonly Tensor[], forward: () => Tensor, vjp: (g: Tensor, y: Tensor) => (Tensor | null)[]): Tensor {
-  const y = noGrad(() => tidy(forward));
+  const sink = activeSink();
+  const y = sink ? sink.span(op, 'op', () => noGrad(() => tidy(forward))) : noGrad(() => tidy(forward));
   return withGrad(y, op, inputs, (g) => vjp(g, y));
 }

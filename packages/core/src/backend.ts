@@ -152,6 +152,14 @@ export const FUSED_KERNELS = [
   'logSoftmaxBackward',
 ] as const;
 
+/** The most a backend can do, for stating rates as a fraction of it. */
+export interface BackendPeak {
+  /** Arithmetic peak in GFLOP/s (e.g. wasm's measured SIMD128 peak on one thread). */
+  readonly gflops?: number;
+  /** Memory bandwidth in GB/s. */
+  readonly gbps?: number;
+}
+
 /** Memory a backend holds, as reported by {@link Backend.memory}. */
 export interface BackendMemory {
   /** Buffers currently allocated for live tensors. */
@@ -175,6 +183,14 @@ export interface Backend extends FusedKernels {
 
   /** Copies host data into a new buffer. */
   upload(data: TypedArray, dtype: DType): BufferHandle;
+  /**
+   * Optional: a new buffer of `size` elements, every one `value` (already as `dtype` stores
+   * it: an in-range integer for int32, 0 or 1 for bool). `zeros`/`ones`/`full` use it so that
+   * a constant never goes through a host array of its size (which for a tensor too large for
+   * the backend would be filled before failing); a backend also checks its size limit here
+   * first. Without it, core fills a host array and uploads it.
+   */
+  fill?(value: number, dtype: DType, size: number): BufferHandle;
   /** Reads a whole buffer back (a copy the caller owns). */
   read(buffer: BufferHandle, dtype: DType, size: number): Promise<TypedArray>;
   /** Reads a whole buffer back synchronously; only where `canReadSync`. */
@@ -185,6 +201,8 @@ export interface Backend extends FusedKernels {
   memory(): BackendMemory;
   /** Starts a new peak measurement at the current bytes (backends that track `peakBytes`). */
   resetPeak?(): void;
+  /** The most this backend can do (measured or known), for the profiler's "% of peak" (optional). */
+  peakRates?(): BackendPeak;
 
   /** `out[i] = op(x[i])`. */
   unary(op: UnaryOp, x: View): BufferHandle;

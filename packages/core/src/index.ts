@@ -17,14 +17,20 @@ export {
 } from './shape.js';
 
 // Backends
-export type { Backend, BackendMemory, BufferHandle, Conv2dParams, FusedKernels, View, UnaryOp, BinaryOp, CompareOp, ReduceOp, ArgReduceOp, SortResult } from './backend.js';
+export type { Backend, BackendMemory, BackendPeak, BufferHandle, Conv2dParams, FusedKernels, View, UnaryOp, BinaryOp, CompareOp, ReduceOp, ArgReduceOp, SortResult } from './backend.js';
 export { sortComparator } from './backend.js';
 export { PRIMITIVES, FUSED_KERNELS, UNARY_OPS, BINARY_OPS, COMPARE_OPS, REDUCE_OPS, ARG_REDUCE_OPS, OTHER_PRIMITIVES } from './backend.js';
 export { JsBackend } from './backends/js.js';
+// For backend authors: the reference scalar semantics and strided-offset iteration, one copy for every CPU fallback.
+export { scalarErf, roundHalfEven, SCALAR_UNARY, SCALAR_BINARY, SCALAR_COMPARE, truncateIntResult } from './backends/scalar.js';
+export { offsetsOf, viewOffsets } from './backends/strided.js';
 export { registerBackend, setBackend, getBackend, initBackend, listBackends } from './registry.js';
 
 // Autodiff
 export { backward, gradients, grad, valueAndGrad, vjp, noGrad, isGradEnabled, customOp, type BackwardOptions, type TensorFn, type GradNode, type VjpFn } from './autograd.js';
+
+// Profiling
+export { profile, startProfile, recordFunction, Profile, type ProfileSession, type ProfileOptions, type ProfileEvent, type ProfileRow, type TableOptions, type ChromeTrace, type ChromeTraceEvent, type SpanKind } from './profile.js';
 
 // Memory
 export { tidy, keep, dispose, memory, resetPeakMemory, type MemoryInfo, type BackendMemoryInfo } from './memory.js';

@@ -478,7 +478,13 @@ export class Tensor {
   /** `beta * this + alpha * (b1 @ b2)` for 3-D batches. */ baddbmm(b1: Tensor, b2: Tensor, opts?: L.AddmmOptions): Tensor { return L.baddbmm(this, b1, b2, opts); }
   /** Sum of the main diagonal of a matrix. */ trace(): Tensor { return L.trace(this); }
   /** Kronecker product. */ kron(y: Tensor): Tensor { return L.kron(this, y); }
-  /** 2-D convolution of NCHW input with an `[O, C/groups, KH, KW]` weight. */ conv2d(weight: Tensor, opts?: P.Conv2dOptions & { bias?: Tensor | null }): Tensor { return P.conv2d(this, weight, opts?.bias ?? null, opts); }
+  /**
+   * 2-D convolution of NCHW input with an `[O, C/groups, KH, KW]` weight: the same arguments
+   * as the function {@link P.conv2d} (`F.conv2d(input, weight, bias, ...)`), bias second.
+   */
+  conv2d(weight: Tensor, bias: Tensor | null = null, opts: P.Conv2dOptions = {}): Tensor {
+    return P.conv2d(this, weight, bias, opts);
+  }
   /** Average pooling over NCHW input. */ avgPool2d(kernelSize: number | readonly [number, number], opts?: P.PoolOptions): Tensor { return P.avgPool2d(this, kernelSize, opts); }
   /** Max pooling over NCHW input. */ maxPool2d(kernelSize: number | readonly [number, number], opts?: P.PoolOptions): Tensor { return P.maxPool2d(this, kernelSize, opts); }
   /** Adaptive average pooling to `outputSize`. */ adaptiveAvgPool2d(outputSize: number | readonly [number, number]): Tensor { return P.adaptiveAvgPool2d(this, outputSize); }

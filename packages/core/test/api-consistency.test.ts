@@ -2,6 +2,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { getBackend, tensor, zeros, type Backend } from '@tsgrad/core';
+import * as T from '@tsgrad/core';
 
 /** The current backend, posing as one that cannot read synchronously (as WebGPU). */
 function asyncOnly(): Backend {
@@ -58,5 +59,23 @@ describe('number literals', () => {
     expect(tensor([0, 1, 2], { dtype: 'int32' }).dtype).toBe('int32');
     expect(tensor(Int32Array.from([0, 1])).dtype).toBe('int32');
     expect(tensor([true]).dtype).toBe('bool');
+  });
+});
+
+describe('conv2d: bias in one place for the function and the method', () => {
+  it('x.conv2d(w, bias, opts) equals conv2d(x, w, bias, opts)', () => {
+    T.manualSeed(3);
+    const x = T.randn([1, 2, 5, 5]);
+    const w = T.randn([3, 2, 3, 3]);
+    const b = T.randn([3]);
+    const f = T.conv2d(x, w, b, { padding: 1, stride: 2 }).dataSync();
+    const m = x.conv2d(w, b, { padding: 1, stride: 2 }).dataSync();
+    expect(Array.from(m)).toEqual(Array.from(f));
+  });
+  it('options passed where the bias goes are refused with a clear error', () => {
+    const x = T.randn([1, 2, 5, 5]);
+    const w = T.randn([3, 2, 3, 3]);
+    const opts = { padding: 1 } as unknown as T.Tensor;
+    expect(() => x.conv2d(w, opts)).toThrow(/bias must be a Tensor or null; options go after it/);
   });
 });

@@ -244,6 +244,21 @@ describe('normalize, distances, norms: gradient matches finite differences', () 
     expect(v[0]).toBeCloseTo(0.5 + 0.5 * (59 / 12), 12);
     expect(v[1]).toBeCloseTo(1 + 0.5 * (59 / 12), 12);
   });
+
+  it('batchNorm takes a 0-d tensor momentum (nn.BatchNorm*d cumulative average 1/num_batches_tracked, no read-back) like the same number', () => {
+    const x = f64([1, 2, 3, 5, -1, 0, 4, 4], [4, 2]);
+    const stats = () => [f64([0, 1], [2]), f64([1, 2], [2])] as const;
+    const [rmN, rvN] = stats();
+    const [rmT, rvT] = stats();
+    const yN = T.batchNorm(x, rmN, rvN, null, null, { training: true, momentum: 1 / 3 });
+    const yT = T.batchNorm(x, rmT, rvT, null, null, { training: true, momentum: T.reciprocal(T.full([], 3, { dtype: 'float64' })) });
+    expect(Array.from(yT.dataSync())).toEqual(Array.from(yN.dataSync()));
+    for (const [a, b] of [[rmT, rmN], [rvT, rvN]] as const) {
+      Array.from(a.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(b.dataSync()[i]!, 14));
+    }
+    expect(() => T.batchNorm(x, rmT, rvT, null, null, { training: true, momentum: f64([0.1, 0.1], [2]) })).toThrow(/batchNorm: momentum must be a number or a 0-d float64 tensor like the input, got a float64 tensor of shape \[2\]/);
+    expect(() => T.batchNorm(x, rmT, rvT, null, null, { training: true, momentum: T.full([], 0.5) })).toThrow(/0-d float64 tensor like the input, got a float32 tensor of shape \[\]/);
+  });
 });
 
 describe('embedding: gradient to the weight', () => {

@@ -1,21 +1,15 @@
 /**
  * Activation layers with PyTorch's names, arguments and values: SiLU, Softplus, LeakyReLU,
- * ELU, Mish, Hardswish, Hardsigmoid, LogSigmoid, Tanh, Sigmoid. Each is composed from core
- * ops in a form that never evaluates an overflowing branch (so gradients stay finite), and
- * its gradient comes from those ops.
+ * ELU, Mish, Hardswish, Hardsigmoid, LogSigmoid, Tanh, Sigmoid. Each is a thin module over
+ * core's function of the same meaning, which computes the value and PyTorch's gradient.
  */
-import { sigmoid, tanh, where, type Tensor } from '@tsgrad/core';
+import { elu, hardsigmoid, hardswish, leakyRelu, logsigmoid, mish, sigmoid, silu, softplus, tanh, type Tensor } from '@tsgrad/core';
 import { Module } from './module.js';
-
-/** `log(1 + exp(z))` computed as `max(z, 0) + log(1 + exp(-|z|))`: finite for every z, with a finite gradient. */
-function softplusStable(z: Tensor): Tensor {
-  return z.relu().add(z.abs().neg().exp().add(1).log());
-}
 
 /** `x * sigmoid(x)` (also called swish). */
 export class SiLU extends Module {
   override forward(x: Tensor): Tensor {
-    return x.mul(sigmoid(x));
+    return silu(x);
   }
 }
 
@@ -33,9 +27,7 @@ export class Softplus extends Module {
     if (!(beta > 0) || !Number.isFinite(beta)) throw new RangeError(`Softplus: beta must be a positive finite number, got ${beta}`);
   }
   override forward(x: Tensor): Tensor {
-    const z = this.beta === 1 ? x : x.mul(this.beta);
-    const soft = this.beta === 1 ? softplusStable(z) : softplusStable(z).div(this.beta);
-    return where(z.gt(this.threshold), x, soft);
+    return softplus(x, { beta: this.beta, threshold: this.threshold });
   }
   override extraRepr(): string {
     return `beta=${this.beta}, threshold=${this.threshold}`;
@@ -49,7 +41,7 @@ export class LeakyReLU extends Module {
     super();
   }
   override forward(x: Tensor): Tensor {
-    return where(x.gt(0), x, x.mul(this.negativeSlope));
+    return leakyRelu(x, this.negativeSlope);
   }
   override extraRepr(): string {
     return `negativeSlope=${this.negativeSlope}`;
@@ -63,10 +55,7 @@ export class ELU extends Module {
     super();
   }
   override forward(x: Tensor): Tensor {
-    const pos = x.gt(0);
-    // exp only of the non-positive part: no overflow in the branch `where` discards.
-    const neg = where(pos, 0, x).exp().sub(1).mul(this.alpha);
-    return where(pos, x, neg);
+    return elu(x, this.alpha);
   }
   override extraRepr(): string {
     return `alpha=${this.alpha}`;
@@ -76,28 +65,28 @@ export class ELU extends Module {
 /** `x * tanh(softplus(x))`. */
 export class Mish extends Module {
   override forward(x: Tensor): Tensor {
-    return x.mul(tanh(where(x.gt(20), x, softplusStable(x))));
+    return mish(x);
   }
 }
 
 /** `x * relu6(x + 3) / 6`. */
 export class Hardswish extends Module {
   override forward(x: Tensor): Tensor {
-    return x.mul(x.add(3).clamp(0, 6)).div(6);
+    return hardswish(x);
   }
 }
 
 /** `relu6(x + 3) / 6`. */
 export class Hardsigmoid extends Module {
   override forward(x: Tensor): Tensor {
-    return x.add(3).clamp(0, 6).div(6);
+    return hardsigmoid(x);
   }
 }
 
-/** `log(sigmoid(x))`, computed as `min(x, 0) - log(1 + exp(-|x|))` (no overflow, no log of 0). */
+/** `log(sigmoid(x))`, computed as `min(x, 0) - log1p(exp(-|x|))` (no overflow, no log of 0). */
 export class LogSigmoid extends Module {
   override forward(x: Tensor): Tensor {
-    return softplusStable(x.neg()).neg();
+    return logsigmoid(x);
   }
 }
 

@@ -1,10 +1,11 @@
 /**
  * `MultiheadAttention` as `torch.nn.MultiheadAttention`: the same parameters
  * (`in_proj_weight`, `in_proj_bias`, `out_proj.weight`, `out_proj.bias`), initialisation,
- * masks and returned weights, composed from matmul and softmax (so it runs on every backend
- * and its gradient comes from those ops).
+ * masks and returned weights. As PyTorch's `multi_head_attention_forward`, the attention
+ * itself is core's `scaledDotProductAttention` when the weights are not wanted, and the
+ * explicit softmax of the scores (the weights it returns) when they are.
  */
-import { arange, defaultGenerator, dropout, softmax, where, zeros, type Generator, type Tensor } from '@tsgrad/core';
+import { arange, defaultGenerator, dropout, scaledDotProductAttention, softmax, where, zeros, type Generator, type Tensor } from '@tsgrad/core';
 import { xavierUniform_ } from './init.js';
 import { fmt, positiveInt } from './layer-utils.js';
 import { Linear } from './layers.js';
@@ -132,26 +133,40 @@ export class MultiheadAttention extends Module {
     const q = proj(q0, 0);
     const k = proj(k0, 1);
     const v = proj(v0, 2);
-    let scores = q.matmul(k.transpose(-2, -1)).mul(1 / Math.sqrt(D)); // [N, H, L, S]
-    scores = this.applyMasks(scores, N, L, S, opts, unbatched);
-    let attn = softmax(scores, -1);
-    if (this.training && this.dropout > 0) attn = dropout(attn, this.dropout, { training: true, generator: this.generator });
-    const ctx = attn.matmul(v).permute(0, 2, 1, 3).reshape([N, L, E]);
-    let out = this.out_proj.forward(ctx);
+    const mask = this.mergeMasks(q, N, L, S, opts, unbatched);
+    const p = this.training ? this.dropout : 0;
+    const needWeights = opts.needWeights ?? true;
+    let ctx: Tensor; // [N, H, L, D]
+    let attn: Tensor | null = null;
+    if (needWeights) {
+      let scores = q.matmul(k.transpose(-2, -1)).mul(1 / Math.sqrt(D)); // [N, H, L, S]
+      if (mask) scores = scores.add(mask);
+      attn = softmax(scores, -1);
+      // The returned weights are the dropped ones, as PyTorch's.
+      if (p > 0) attn = dropout(attn, p, { generator: this.generator });
+      ctx = attn.matmul(v);
+    } else {
+      ctx = scaledDotProductAttention(q, k, v, { attnMask: mask, dropoutP: p, generator: this.generator });
+    }
+    let out = this.out_proj.forward(ctx.permute(0, 2, 1, 3).reshape([N, L, E]));
     out = unbatched ? out.squeeze(0) : this.batchFirst ? out : out.transpose(0, 1);
-    if (!(opts.needWeights ?? true)) return [out, null];
+    if (!attn) return [out, null];
     let weights = (opts.averageAttnWeights ?? true) ? attn.mean(1) : attn;
     if (unbatched) weights = weights.squeeze(0);
     return [out, weights];
   }
 
-  private applyMasks(scores: Tensor, N: number, L: number, S: number, opts: AttendOptions, unbatched: boolean): Tensor {
+  /**
+   * `attnMask` (or the causal mask) and `keyPaddingMask` as one float mask added to the
+   * scores (bool `true` becomes -inf), broadcasting to `[N, H, L, S]`; null without masks.
+   */
+  private mergeMasks(q: Tensor, N: number, L: number, S: number, opts: AttendOptions, unbatched: boolean): Tensor | null {
     const H = this.numHeads;
-    let s = scores;
+    let merged: Tensor | null = null;
     let attnMask = opts.attnMask ?? null;
     if (!attnMask && opts.isCausal) {
       // Key j > query i may not be attended: the triangle above the diagonal.
-      const opt = { backend: scores.backend } as const;
+      const opt = { backend: q.backend } as const;
       attnMask = arange(S, undefined, 1, opt).unsqueeze(0).gt(arange(L, undefined, 1, opt).unsqueeze(1));
     }
     if (attnMask) {
@@ -163,15 +178,16 @@ export class MultiheadAttention extends Module {
       } else {
         throw new RangeError(`MultiheadAttention: attnMask must be [${L}, ${S}] or [${N * H}, ${L}, ${S}], got ${fmt(m.shape)}`);
       }
-      s = maskScores(s, m, 'attnMask');
+      merged = additiveMask(m, 'attnMask', q);
     }
     const kpm = opts.keyPaddingMask ?? null;
     if (kpm) {
       const ok = unbatched ? kpm.ndim === 1 && kpm.shape[0] === S : kpm.ndim === 2 && kpm.shape[0] === N && kpm.shape[1] === S;
       if (!ok) throw new RangeError(`MultiheadAttention: keyPaddingMask must be ${unbatched ? `[${S}]` : `[${N}, ${S}]`}, got ${fmt(kpm.shape)}`);
-      s = maskScores(s, kpm.reshape([N, 1, 1, S]), 'keyPaddingMask');
+      const k = additiveMask(kpm.reshape([N, 1, 1, S]), 'keyPaddingMask', q);
+      merged = merged ? merged.add(k) : k;
     }
-    return s;
+    return merged;
   }
 
   override extraRepr(): string {
@@ -179,9 +195,14 @@ export class MultiheadAttention extends Module {
   }
 }
 
-/** Bool masks: `true` becomes -inf; float masks are added (of the scores' dtype). */
-function maskScores(s: Tensor, m: Tensor, what: string): Tensor {
-  if (m.dtype === 'bool') return where(m, -Infinity, s);
-  if (m.dtype !== s.dtype) throw new TypeError(`MultiheadAttention: ${what} must be bool or ${s.dtype}, got ${m.dtype}`);
-  return s.add(m);
+/** A mask to add to the scores: bool `true` becomes -inf (and `false` 0); a float mask (of q's dtype) as it is. */
+function additiveMask(m: Tensor, what: string, q: Tensor): Tensor {
+  if (m.dtype === 'bool') {
+    const zero = zeros([], { dtype: q.dtype, backend: q.backend });
+    const out = where(m, -Infinity, zero);
+    zero.dispose();
+    return out;
+  }
+  if (m.dtype !== q.dtype) throw new TypeError(`MultiheadAttention: ${what} must be bool or ${q.dtype}, got ${m.dtype}`);
+  return m;
 }

@@ -1,12 +1,10 @@
 /**
  * `Conv1d` and `ConvTranspose2d` with PyTorch's parameter names, shapes and default
- * initialisation. Both are composed from core's `conv2d`: Conv1d as a conv over a height-1
- * image; ConvTranspose2d as the conv of the zero-stuffed, padded input with the flipped,
- * transposed weight (the gradient of conv2d with respect to its input), so their gradients
- * come from conv2d's and they run on every backend.
+ * initialisation: thin modules over core's `conv1d` and `convTranspose2d` (which compute,
+ * and whose gradients come from conv2d's), adding unbatched input as PyTorch's layers do.
  */
-import { conv2d, defaultGenerator, zeros, type IntPair, type Tensor } from '@tsgrad/core';
-import { fmt, pairOf, positiveInt, resetLinearLike } from './layer-utils.js';
+import { conv1d, convTranspose2d, defaultGenerator, type IntPair, type Tensor } from '@tsgrad/core';
+import { convSettings, fmt, linearLikeParameters, pairOf } from './layer-utils.js';
 import type { LayerInitOptions } from './layers.js';
 import { Module } from './module.js';
 
@@ -50,20 +48,9 @@ export class Conv1d extends Module {
     opts: Conv1dLayerOptions = {},
   ) {
     super();
-    this.stride = opts.stride ?? 1;
-    this.padding = opts.padding ?? 0;
-    this.dilation = opts.dilation ?? 1;
-    this.groups = opts.groups ?? 1;
-    for (const [v, what] of [[inChannels, 'inChannels'], [outChannels, 'outChannels'], [kernelSize, 'kernelSize'], [this.stride, 'stride'], [this.dilation, 'dilation'], [this.groups, 'groups']] as const) {
-      positiveInt(v, what, 'Conv1d');
-    }
-    if (!Number.isInteger(this.padding) || this.padding < 0) throw new RangeError(`Conv1d: padding must be a non-negative integer, got ${this.padding}`);
-    if (inChannels % this.groups || outChannels % this.groups) {
-      throw new RangeError(`Conv1d: inChannels ${inChannels} and outChannels ${outChannels} must both divide by groups ${this.groups}`);
-    }
-    this.registerParameter('weight', zeros([outChannels, inChannels / this.groups, kernelSize]));
-    this.registerParameter('bias', (opts.bias ?? true) ? zeros([outChannels]) : null);
-    resetLinearLike(this.weight, this.bias, opts.generator ?? defaultGenerator);
+    const s = convSettings('Conv1d', 1, inChannels, outChannels, kernelSize, opts);
+    [this.stride, this.padding, this.dilation, this.groups] = [s.stride[0]!, s.padding[0]!, s.dilation[0]!, s.groups];
+    linearLikeParameters(this, [outChannels, inChannels / this.groups, kernelSize], outChannels, opts.bias ?? true, opts.generator ?? defaultGenerator);
   }
 
   override forward(x: Tensor): Tensor {
@@ -71,13 +58,7 @@ export class Conv1d extends Module {
     if ((x.ndim !== 3 && !unbatched) || x.shape[x.ndim - 2] !== this.inChannels) {
       throw new RangeError(`Conv1d: expected input [N, ${this.inChannels}, L] or [${this.inChannels}, L], got ${fmt(x.shape)}`);
     }
-    const x4 = (unbatched ? x.unsqueeze(0) : x).unsqueeze(2);
-    const y = conv2d(x4, this.weight.unsqueeze(2), this.bias, {
-      stride: [1, this.stride],
-      padding: [0, this.padding],
-      dilation: [1, this.dilation],
-      groups: this.groups,
-    }).squeeze(2);
+    const y = conv1d(unbatched ? x.unsqueeze(0) : x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
     return unbatched ? y.squeeze(0) : y;
   }
 
@@ -135,32 +116,20 @@ export class ConvTranspose2d extends Module {
     opts: ConvTranspose2dLayerOptions = {},
   ) {
     super();
-    this.kernelSize = pairOf(kernelSize);
-    this.stride = pairOf(opts.stride ?? 1);
-    this.padding = pairOf(opts.padding ?? 0);
+    const s = convSettings('ConvTranspose2d', 2, inChannels, outChannels, kernelSize, opts);
+    this.kernelSize = s.kernelSize as [number, number];
+    this.stride = s.stride as [number, number];
+    this.padding = s.padding as [number, number];
+    this.dilation = s.dilation as [number, number];
+    this.groups = s.groups;
     this.outputPadding = pairOf(opts.outputPadding ?? 0);
-    this.dilation = pairOf(opts.dilation ?? 1);
-    this.groups = opts.groups ?? 1;
-    const L = 'ConvTranspose2d';
-    positiveInt(inChannels, 'inChannels', L);
-    positiveInt(outChannels, 'outChannels', L);
-    positiveInt(this.groups, 'groups', L);
-    for (const k of this.kernelSize) positiveInt(k, 'kernelSize', L);
-    for (const s of this.stride) positiveInt(s, 'stride', L);
-    for (const d of this.dilation) positiveInt(d, 'dilation', L);
-    for (const p of this.padding) if (!Number.isInteger(p) || p < 0) throw new RangeError(`${L}: padding must be non-negative integers, got ${fmt(this.padding)}`);
     for (let i = 0; i < 2; i++) {
       const op = this.outputPadding[i]!;
       if (!Number.isInteger(op) || op < 0 || (op >= this.stride[i]! && op >= this.dilation[i]!)) {
-        throw new RangeError(`${L}: outputPadding ${fmt(this.outputPadding)} must be non-negative and smaller than either stride ${fmt(this.stride)} or dilation ${fmt(this.dilation)}`);
+        throw new RangeError(`ConvTranspose2d: outputPadding ${fmt(this.outputPadding)} must be non-negative and smaller than either stride ${fmt(this.stride)} or dilation ${fmt(this.dilation)}`);
       }
     }
-    if (inChannels % this.groups || outChannels % this.groups) {
-      throw new RangeError(`${L}: inChannels ${inChannels} and outChannels ${outChannels} must both divide by groups ${this.groups}`);
-    }
-    this.registerParameter('weight', zeros([inChannels, outChannels / this.groups, ...this.kernelSize]));
-    this.registerParameter('bias', (opts.bias ?? true) ? zeros([outChannels]) : null);
-    resetLinearLike(this.weight, this.bias, opts.generator ?? defaultGenerator);
+    linearLikeParameters(this, [inChannels, outChannels / this.groups, ...this.kernelSize], outChannels, opts.bias ?? true, opts.generator ?? defaultGenerator);
   }
 
   /** The output height and width for an input of `h` x `w`. */
@@ -174,33 +143,13 @@ export class ConvTranspose2d extends Module {
     if ((x.ndim !== 4 && !unbatched) || x.shape[x.ndim - 3] !== this.inChannels) {
       throw new RangeError(`ConvTranspose2d: expected input [N, ${this.inChannels}, H, W] or [${this.inChannels}, H, W], got ${fmt(x.shape)}`);
     }
-    const xb = unbatched ? x.unsqueeze(0) : x;
-    const [n, c, h, w] = xb.shape as [number, number, number, number];
-    const [oh, ow] = this.outputSize(h, w);
-    if (oh < 1 || ow < 1) throw new RangeError(`ConvTranspose2d: output would be ${oh}x${ow} for input ${fmt(x.shape)} (padding too large)`);
-    const [sh, sw] = this.stride;
-    // Zero-stuff: stride-1 zeros between input pixels.
-    let z = xb;
-    if (sh > 1 || sw > 1) {
-      z = xb.reshape([n, c, h, 1, w, 1]).pad([0, sw - 1, 0, 0, 0, sh - 1]).reshape([n, c, h * sh, w * sw]);
-      z = z.slice(2, 0, (h - 1) * sh + 1).slice(3, 0, (w - 1) * sw + 1);
-    }
-    // Pad by dilation·(k-1) - padding each side (crop where negative), outputPadding more at the end.
-    const edge = [0, 1].map((i) => this.dilation[i]! * (this.kernelSize[i]! - 1) - this.padding[i]!) as [number, number];
-    const [eh, ew] = edge;
-    const [oph, opw] = this.outputPadding;
-    z = z.pad([Math.max(ew, 0), Math.max(ew, 0) + opw, Math.max(eh, 0), Math.max(eh, 0) + oph]);
-    if (eh < 0) z = z.slice(2, -eh, z.shape[2]! + eh);
-    if (ew < 0) z = z.slice(3, -ew, z.shape[3]! + ew);
-    // Weight [in, out/g, kh, kw] -> [out, in/g, kh, kw], flipped spatially.
-    const g = this.groups;
-    const [kh, kw] = this.kernelSize;
-    const wt = this.weight
-      .reshape([g, this.inChannels / g, this.outChannels / g, kh, kw])
-      .permute(0, 2, 1, 3, 4)
-      .reshape([this.outChannels, this.inChannels / g, kh, kw])
-      .flip([2, 3]);
-    const y = conv2d(z, wt, this.bias, { dilation: this.dilation, groups: g });
+    const y = convTranspose2d(unbatched ? x.unsqueeze(0) : x, this.weight, this.bias, {
+      stride: this.stride,
+      padding: this.padding,
+      outputPadding: this.outputPadding,
+      dilation: this.dilation,
+      groups: this.groups,
+    });
     return unbatched ? y.squeeze(0) : y;
   }
 

@@ -1,5 +1,5 @@
 /** `Dropout2d`: channel dropout, as `torch.nn.Dropout2d`. */
-import { defaultGenerator, rand, type Generator, type Tensor } from '@tsgrad/core';
+import { dropout, ones, type Generator, type Tensor } from '@tsgrad/core';
 import { fmt } from './layer-utils.js';
 import { Module } from './module.js';
 
@@ -23,11 +23,11 @@ export class Dropout2d extends Module {
   override forward(x: Tensor): Tensor {
     if (x.ndim !== 3 && x.ndim !== 4) throw new RangeError(`Dropout2d: expected input [N, C, H, W] or [C, H, W], got ${fmt(x.shape)}`);
     if (!this.training || this.p === 0) return x;
-    if (this.p === 1) return x.mul(0);
+    // Core's dropout of a ones tensor with one element per (sample, channel) is the channel mask.
     const shape = x.shape.map((d, i) => (i < x.ndim - 2 ? d : 1));
-    const u = rand(shape, { dtype: x.dtype, backend: x.backend, generator: this.generator ?? defaultGenerator });
-    const mask = u.ge(this.p).cast(x.dtype).div(1 - this.p);
-    u.dispose();
+    const keep = ones(shape, { dtype: x.dtype, backend: x.backend });
+    const mask = dropout(keep, this.p, this.generator ? { generator: this.generator } : {});
+    keep.dispose();
     return x.mul(mask);
   }
 

@@ -1,5 +1,5 @@
-/** `Embedding`: a lookup table of vectors indexed by int32 ids, as `torch.nn.Embedding`. */
-import { arange, defaultGenerator, noGrad, tidy, where, zeros, type Tensor } from '@tsgrad/core';
+/** `Embedding`: a lookup table of vectors indexed by int32 ids, as `torch.nn.Embedding`; a thin module over core's `embedding`. */
+import { arange, defaultGenerator, embedding, noGrad, tidy, zeros, type Tensor } from '@tsgrad/core';
 import { normal_ } from './init.js';
 import type { LayerInitOptions } from './layers.js';
 import { fmt, positiveInt } from './layer-utils.js';
@@ -55,15 +55,7 @@ export class Embedding extends Module {
 
   override forward(ids: Tensor): Tensor {
     if (ids.dtype !== 'int32') throw new TypeError(`Embedding: ids must be an int32 tensor (e.g. tensor([1, 2], { dtype: 'int32' })), got ${ids.dtype}`);
-    const flat = ids.reshape([-1]);
-    const rows = this.weight.indexSelect(0, flat);
-    let out = rows;
-    if (this.paddingIdx !== null && this.weight.requiresGrad) {
-      // Same values; the padding positions pass no gradient to the table.
-      const keepGrad = flat.ne(this.paddingIdx).unsqueeze(1);
-      out = where(keepGrad, rows, rows.detach());
-    }
-    return out.reshape([...ids.shape, this.embeddingDim]);
+    return embedding(ids, this.weight, { paddingIdx: this.paddingIdx });
   }
 
   override extraRepr(): string {

@@ -8,18 +8,17 @@ import {
   defaultGenerator,
   dropout,
   gelu,
+  groupNorm,
   layerNorm,
   maxPool2d,
-  ones,
   rand,
   relu,
   standardize,
-  zeros,
   type Generator,
   type IntPair,
   type Tensor,
 } from '@tsgrad/core';
-import { fmt, pairOf, positiveInt, resetLinearLike } from './layer-utils.js';
+import { affineParameters, convSettings, fmt, linearLikeParameters, positiveInt } from './layer-utils.js';
 import { Module } from './module.js';
 
 /** Options for layers that create random parameters. */
@@ -53,9 +52,7 @@ export class Linear extends Module {
     super();
     positiveInt(inFeatures, 'inFeatures', 'Linear');
     positiveInt(outFeatures, 'outFeatures', 'Linear');
-    this.registerParameter('weight', zeros([outFeatures, inFeatures]));
-    this.registerParameter('bias', (opts.bias ?? true) ? zeros([outFeatures]) : null);
-    resetLinearLike(this.weight, this.bias, opts.generator ?? defaultGenerator);
+    linearLikeParameters(this, [outFeatures, inFeatures], outFeatures, opts.bias ?? true, opts.generator ?? defaultGenerator);
   }
 
   override forward(x: Tensor): Tensor {
@@ -116,21 +113,13 @@ export class Conv2d extends Module {
     opts: Conv2dLayerOptions = {},
   ) {
     super();
-    this.kernelSize = pairOf(kernelSize);
-    this.stride = pairOf(opts.stride ?? 1);
-    this.padding = pairOf(opts.padding ?? 0);
-    this.dilation = pairOf(opts.dilation ?? 1);
-    this.groups = opts.groups ?? 1;
-    positiveInt(inChannels, 'inChannels', 'Conv2d');
-    positiveInt(outChannels, 'outChannels', 'Conv2d');
-    positiveInt(this.groups, 'groups', 'Conv2d');
-    for (const k of this.kernelSize) positiveInt(k, 'kernelSize', 'Conv2d');
-    if (inChannels % this.groups || outChannels % this.groups) {
-      throw new RangeError(`Conv2d: inChannels ${inChannels} and outChannels ${outChannels} must both divide by groups ${this.groups}`);
-    }
-    this.registerParameter('weight', zeros([outChannels, inChannels / this.groups, ...this.kernelSize]));
-    this.registerParameter('bias', (opts.bias ?? true) ? zeros([outChannels]) : null);
-    resetLinearLike(this.weight, this.bias, opts.generator ?? defaultGenerator);
+    const s = convSettings('Conv2d', 2, inChannels, outChannels, kernelSize, opts);
+    this.kernelSize = s.kernelSize as [number, number];
+    this.stride = s.stride as [number, number];
+    this.padding = s.padding as [number, number];
+    this.dilation = s.dilation as [number, number];
+    this.groups = s.groups;
+    linearLikeParameters(this, [outChannels, inChannels / this.groups, ...this.kernelSize], outChannels, opts.bias ?? true, opts.generator ?? defaultGenerator);
   }
 
   override forward(x: Tensor): Tensor {
@@ -169,9 +158,7 @@ export class LayerNorm extends Module {
     super();
     this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     this.eps = opts.eps ?? 1e-5;
-    const affine = opts.elementwiseAffine ?? true;
-    this.registerParameter('weight', affine ? ones(this.normalizedShape) : null);
-    this.registerParameter('bias', affine ? zeros(this.normalizedShape) : null);
+    affineParameters(this, this.normalizedShape, opts.elementwiseAffine ?? true);
   }
 
   override forward(x: Tensor): Tensor {
@@ -205,9 +192,7 @@ export class LayerNorm2d extends Module {
     super();
     positiveInt(numChannels, 'numChannels', 'LayerNorm2d');
     this.eps = opts.eps ?? 1e-5;
-    const affine = opts.elementwiseAffine ?? true;
-    this.registerParameter('weight', affine ? ones([numChannels]) : null);
-    this.registerParameter('bias', affine ? zeros([numChannels]) : null);
+    affineParameters(this, [numChannels], opts.elementwiseAffine ?? true);
   }
 
   override forward(x: Tensor): Tensor {
@@ -256,19 +241,12 @@ export class GroupNorm extends Module {
     positiveInt(numChannels, 'numChannels', 'GroupNorm');
     if (numChannels % numGroups) throw new RangeError(`GroupNorm: numChannels ${numChannels} must divide by numGroups ${numGroups}`);
     this.eps = opts.eps ?? 1e-5;
-    const affine = opts.affine ?? true;
-    this.registerParameter('weight', affine ? ones([numChannels]) : null);
-    this.registerParameter('bias', affine ? zeros([numChannels]) : null);
+    affineParameters(this, [numChannels], opts.affine ?? true);
   }
 
   override forward(x: Tensor): Tensor {
     if (x.ndim < 2 || x.shape[1] !== this.numChannels) throw new RangeError(`GroupNorm: expected input [N, ${this.numChannels}, ...], got ${fmt(x.shape)}`);
-    const n = x.shape[0]!;
-    let y = standardize(x.reshape([n, this.numGroups, -1]), 2, this.eps).reshape(x.shape);
-    const bshape = [this.numChannels, ...x.shape.slice(2).map(() => 1)];
-    if (this.weight) y = y.mul(this.weight.reshape(bshape));
-    if (this.bias) y = y.add(this.bias.reshape(bshape));
-    return y;
+    return groupNorm(x, this.numGroups, this.weight, this.bias, this.eps);
   }
 
   override extraRepr(): string {

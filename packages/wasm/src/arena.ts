@@ -146,7 +146,8 @@ export class Arena {
   }
 }
 
-function fmtBytes(n: number): string {
+/** Bytes as a short string (B, KiB, MiB, GiB), for messages. */
+export function fmtBytes(n: number): string {
   if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(2)} GiB`;
   if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
   if (n >= 2 ** 10) return `${(n / 2 ** 10).toFixed(1)} KiB`;

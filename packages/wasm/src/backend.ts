@@ -27,6 +27,7 @@ import { Gemm } from './kernels/gemm.js';
 import { ConvKernels } from './kernels/conv.js';
 import { FusedRows } from './kernels/rows.js';
 import type { Runtime } from './runtime.js';
+import { fmtBytes, WASM32_MAX_BYTES } from './arena.js';
 
 /** One buffer in linear memory. */
 export interface WasmBuffer {
@@ -80,6 +81,12 @@ export class WasmBackend implements Backend {
   readonly gemm: Gemm;
   private readonly conv: ConvKernels;
   private readonly rows: FusedRows;
+  /**
+   * Debug mode: every block handed out (not zeroed) and every block freed is filled with
+   * NaN, so a kernel that lets memory it did not write (or memory past a row's end) reach
+   * a result gives NaN instead of passing by luck. Tests run the conformance suite with it.
+   */
+  poisonMemory = false;
 
   constructor(readonly rt: Runtime) {
     this.gemm = new Gemm(rt);
@@ -92,12 +99,26 @@ export class WasmBackend implements Backend {
   /** A fresh buffer for `n` elements of `dtype` (contents undefined unless `zero`). */
   alloc(dtype: DType, n: number, zero = false): WasmBuffer {
     const bytes = n * ITEM[dtype];
+    // Checked before anything is touched: the arena's own check names what is live.
+    if (bytes > this.rt.arena.maxBytes) {
+      throw new RangeError(`wasm backend: out of memory: a buffer of ${n} ${dtype} elements needs ${fmtBytes(bytes)}, more than the linear memory limit of ${fmtBytes(this.rt.arena.maxBytes)}${this.rt.arena.maxBytes === WASM32_MAX_BYTES ? ' (wasm32 addresses at most 4 GiB)' : ''}`);
+    }
     const b = this.rt.arena.alloc(bytes);
     if (zero) this.rt.heap.u8.fill(0, b.ptr, b.ptr + bytes);
+    else if (this.poisonMemory) this.poison(b.ptr, b.size);
     this.liveBuffers++;
     this.liveBytes += bytes;
     if (this.liveBytes > this.peakBytes) this.peakBytes = this.liveBytes;
     return { ptr: b.ptr, size: b.size, cls: b.cls, bytes, live: true };
+  }
+
+  /**
+   * Fills a whole block (`bytes` is its rounded size, a multiple of 64, so the rounding
+   * past the requested size is poisoned too) with the float32 quiet NaN 0x7fc00000, which
+   * read as float64 is also a NaN.
+   */
+  private poison(ptr: number, bytes: number): void {
+    this.rt.heap.i32.fill(0x7fc00000, ptr >>> 2, (ptr + bytes) >>> 2);
   }
 
   private bufOf(v: View | BufferHandle): WasmBuffer {
@@ -134,6 +155,14 @@ export class WasmBackend implements Backend {
     return b;
   }
 
+  /** A buffer of `size` elements of `value`, filled in linear memory (no host staging array). */
+  fill(value: number, dtype: DType, size: number): BufferHandle {
+    const b = this.alloc(dtype, size);
+    const at = b.ptr / ITEM[dtype];
+    this.heapOf(dtype).fill(value, at, at + size);
+    return b;
+  }
+
   read(buffer: BufferHandle, dtype: DType, size: number): Promise<TypedArray> {
     return Promise.resolve(this.readSync(buffer, dtype, size));
   }
@@ -148,6 +177,7 @@ export class WasmBackend implements Backend {
     const b = buffer as WasmBuffer;
     if (!b.live) return;
     b.live = false;
+    if (this.poisonMemory) this.poison(b.ptr, b.size);
     this.rt.arena.release(b);
     this.liveBuffers--;
     this.liveBytes -= b.bytes;

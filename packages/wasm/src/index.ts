@@ -53,6 +53,13 @@ export interface WasmBackendOptions {
   readonly minParallelWork?: number;
   /** The backend's name (default `'wasm'`). */
   readonly name?: string;
+  /**
+   * Debug/test mode (default false): fill every freshly allocated (not yet written) and
+   * every freed block with NaN, so that a kernel reading memory it should not (a SIMD
+   * tail past a row's end, an output it never wrote) shows up as NaN in its results.
+   * Costs a memset per allocation and free.
+   */
+  readonly poisonMemory?: boolean;
 }
 
 /** What a wasm backend runs with, from {@link backendInfo}. */
@@ -98,6 +105,7 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
   if (opts.minParallelWork !== undefined) rt.parallelMin = opts.minParallelWork;
   const b = new WasmBackend(rt);
   if (opts.name) (b as { name: string }).name = opts.name;
+  if (opts.poisonMemory) b.poisonMemory = true;
   return b;
 }
 

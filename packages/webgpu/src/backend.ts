@@ -86,8 +86,8 @@ const F32_UNARY: Record<UnaryOp, (x: string) => string> = {
   neg: (x) => `-${x}`,
   abs: (x) => `abs(${x})`,
   sign: (x) => `sign(${x})`,
-  exp: (x) => `exp(${x})`,
-  log: (x) => `log(${x})`,
+  exp: (x) => `exp_(${x})`,
+  log: (x) => `log_(${x})`,
   sqrt: (x) => `sqrt(${x})`,
   reciprocal: (x) => `1.0 / ${x}`,
   sin: (x) => `sin(${x})`,
@@ -395,6 +395,14 @@ export class WebGPUBackend implements Backend {
     return out;
   }
 
+  /** A buffer of `size` elements of `value`, filled by a kernel (no host staging array). */
+  fill(value: number, dtype: DType, size: number): BufferHandle {
+    const t = wtype(dtype, 'fill');
+    const out = this.acquire(size, `a tensor of ${size} elements`);
+    if (size > 0) this.fillBuffer(out, size, t, value);
+    return out;
+  }
+
   readSync(): TypedArray {
     throw new Error("webgpu: readSync is not available: GPU memory is read asynchronously; use 'await tensor.data()'");
   }
@@ -566,7 +574,7 @@ export class WebGPUBackend implements Backend {
     return out;
   }
 
-  private fill(out: GpuBuffer, n: number, t: WT, value: number): void {
+  private fillBuffer(out: GpuBuffer, n: number, t: WT, value: number): void {
     const p = new Params().set(0, n);
     if (t === 'f32') p.setF(1, value);
     else p.set(1, value);
@@ -605,7 +613,7 @@ export class WebGPUBackend implements Backend {
   embed(x: View, size: number, offset: number, strides: readonly number[]): BufferHandle {
     const t = wtype(x.dtype, 'embed');
     const out = this.acquire(size, 'the output of embed');
-    this.fill(out, size, t, 0);
+    this.fillBuffer(out, size, t, 0);
     const accumulate = overlaps(x.shape, strides);
     return this.map('embed', t, [x], 'a0', x.shape, { out, outView: { offset, strides }, accumulate });
   }
@@ -652,7 +660,7 @@ export class WebGPUBackend implements Backend {
     const t = wtype(src.dtype, 'scatterAdd');
     const size = numel(shape);
     const out = this.acquire(size, 'the output of scatterAdd');
-    this.fill(out, size, t, 0);
+    this.fillBuffer(out, size, t, 0);
     const p = this.gatherParams('scatterAdd', src, axis, index, shape);
     const n = numel(index.shape);
     this.dispatch(`scatterAdd|${t}`, () => K.scatterAddKernel(t), out, [this.buf(src).buffer, this.buf(index).buffer, this.errFlag], p, this.grid(Math.ceil(n / K.WG)));
@@ -773,7 +781,7 @@ export class WebGPUBackend implements Backend {
     const target = this.acquire(outElems * splits, `the output of ${key}`);
     const grid: [number, number, number] = [Math.ceil(N / K.TILE.N), Math.ceil(M / K.TILE.M), batches * splits];
     if (K_ === 0) {
-      this.fill(target, outElems, 'f32', 0);
+      this.fillBuffer(target, outElems, 'f32', 0);
       return target;
     }
     this.dispatch(`${key}|${vec4 ? 'vec4' : 'tiled'}`, () => K.gemmKernel(variant(vec4)), target, inputs, p, grid);
@@ -892,7 +900,7 @@ export class WebGPUBackend implements Backend {
 
   geluBackward(x: View, g: View, approximate: 'none' | 'tanh'): BufferHandle {
     this.requireF32('geluBackward', x, g);
-    const expr = approximate === 'tanh' ? 'a1 * geluTanhGrad(a0)' : 'a1 * (0.5 * (1.0 + erf_(a0 * 0.7071067811865476)) + a0 * exp(-0.5 * a0 * a0) * 0.3989422804014327)';
+    const expr = approximate === 'tanh' ? 'a1 * geluTanhGrad(a0)' : 'a1 * (0.5 * (1.0 + erf_(a0 * 0.7071067811865476)) + a0 * exp_(-0.5 * a0 * a0) * 0.3989422804014327)';
     return this.map('geluBackward', 'f32', [x, g], expr, x.shape);
   }
 

@@ -34,7 +34,21 @@ fn isnan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u
 fn f2i(v: f32) -> i32 { return select(i32(v), 0, isnan_(v) || abs(v) >= 2147483648.0); }
 fn maxf(a: f32, b: f32) -> f32 { return select(select(b, a, a > b), a + b, isnan_(a) || isnan_(b)); }
 fn minf(a: f32, b: f32) -> f32 { return select(select(b, a, a < b), a + b, isnan_(a) || isnan_(b)); }
+// WGSL leaves exp of values past f32's range (and of infinities) indeterminate: say them.
+// exp(x) overflows to +Inf above ln(FLT_MAX), rounds to 0 below -103.98, and NaN stays NaN.
+fn exp_(x: f32) -> f32 {
+  return select(select(select(exp(x), 0.0, x < -103.98), inf_(), x > 88.72283172607422), x, isnan_(x));
+}
+// log of 0, of negatives and of +Inf are indeterminate in WGSL too (SwiftShader gives
+// log(0) = -88): -Inf, NaN and +Inf as IEEE (and as PyTorch).
+fn log_(x: f32) -> f32 {
+  if (isnan_(x) || x < 0.0) { return nan_(); }
+  if (x == 0.0) { return -inf_(); }
+  if (x == inf_()) { return x; }
+  return log(x);
+}
 fn erf_(x: f32) -> f32 {
+  if (isnan_(x)) { return x; }
   let ax = abs(x);
   if (ax < 0.5) {
     let s = x * x;
@@ -42,10 +56,10 @@ fn erf_(x: f32) -> f32 {
   }
   // Abramowitz and Stegun 7.1.26 (absolute error below 1.5e-7).
   let t = 1.0 / (1.0 + 0.3275911 * ax);
-  let y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * exp(-ax * ax);
+  let y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * exp_(-ax * ax);
   return select(-y, y, x >= 0.0);
 }
-fn tanh_(x: f32) -> f32 { return tanh(clamp(x, -15.0, 15.0)); }
+fn tanh_(x: f32) -> f32 { return select(tanh(clamp(x, -15.0, 15.0)), x, isnan_(x)); }
 // log1p and expm1 have no WGSL builtins, and log(1 + x), exp(x) - 1 cancel for small x.
 // log1p: 2 atanh(s), s = x / (2 + x), by its series on [-0.5, 1] (|s| <= 1/3, 9 terms
 // reach float32's precision); outside, 1 + x is exact enough for log.
@@ -57,7 +71,7 @@ fn log1p_(x: f32) -> f32 {
     let z = s * s;
     return 2.0 * s * (1.0 + z * (0.33333333333 + z * (0.2 + z * (0.14285714286 + z * (0.11111111111 + z * (0.09090909091 + z * (0.07692307692 + z * (0.06666666667 + z * 0.05882352941))))))));
   }
-  return log(1.0 + x);
+  return log_(1.0 + x);
 }
 // expm1: Taylor series to x^11 on |x| < 1 (next term below 3e-9 relative), exp(x) - 1 beyond.
 fn expm1_(x: f32) -> f32 {
@@ -65,7 +79,7 @@ fn expm1_(x: f32) -> f32 {
     return x * (1.0 + x * (0.5 + x * (0.16666666667 + x * (0.041666666667 + x * (0.0083333333333 + x * (0.0013888888889 + x * (1.9841269841e-4 + x * (2.4801587302e-5 + x * (2.7557319224e-6 + x * (2.7557319224e-7 + x * 2.5052108385e-8))))))))));
   }
   if (x == inf_()) { return x; }
-  return exp(x) - 1.0;
+  return exp_(x) - 1.0;
 }
 // atan with Cephes' range reduction and polynomial (about 2 ulp; WGSL's builtin allows 4096).
 fn atan_(x: f32) -> f32 {
@@ -947,13 +961,13 @@ export function lineKernel(op: LineOp, tree: boolean): string {
       break;
     case 'logSoftmax':
       body = `${red('mx', 'in0[at(0u) + o0]', X, (a, b) => `maxf(${a}, ${b})`)}
-  ${red('se', '0.0', `exp(${X} - mx)`, add)}
-  let lse = mx + log(se);
+  ${red('se', '0.0', `exp_(${X} - mx)`, add)}
+  let lse = mx + log_(se);
   ${each(`out[at(k)] = ${X} - lse;`)}`;
       break;
     case 'logSoftmaxBackward':
       body = `${red('sg', '0.0', G, add)}
-  ${each(`out[at(k)] = ${G} - exp(${X}) * sg;`)}`;
+  ${each(`out[at(k)] = ${G} - exp_(${X}) * sg;`)}`;
       break;
   }
   return `${HEADER}

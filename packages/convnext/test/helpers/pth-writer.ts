@@ -5,6 +5,7 @@
  * `archive/data/<key>` entry per storage). Tests use it to make checkpoint files of any
  * size without PyTorch, e.g. a stand-in for an official release.
  */
+import { contiguousStrides } from '@tsgrad/core';
 import { crc32 } from '../../src/checkpoint/zip.js';
 
 const enc = new TextEncoder();
@@ -38,16 +39,6 @@ class Pickler {
   bytes(): Uint8Array {
     return Uint8Array.from(this.parts);
   }
-}
-
-function contiguousStrides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
 }
 
 /** A float32 tensor to write: its shape and row-major values. */

@@ -18,98 +18,12 @@ import type {
 import { sortComparator } from '../backend.js';
 import { allocArray, type DType, type TypedArray } from '../dtype.js';
 import { contiguousStrides, numel, type Shape } from '../shape.js';
+import { SCALAR_BINARY as BINARY, SCALAR_COMPARE as COMPARE, SCALAR_UNARY as UNARY, truncateIntResult as fixInt } from './scalar.js';
 import { offsetsOf, viewOffsets } from './strided.js';
 
 /** A js-backend buffer: a typed array. */
 interface JsBuffer {
   readonly data: TypedArray;
-}
-
-const erf = (x: number): number => {
-  // Abramowitz-Stegun 7.1.26 is too coarse for gradients checks; use a series/continued
-  // fraction pair accurate to ~1e-15 instead.
-  const ax = Math.abs(x);
-  if (ax < 2.5) {
-    // Maclaurin series: erf x = 2/sqrt(pi) * sum (-1)^n x^(2n+1) / (n! (2n+1))
-    let term = x;
-    let sum = x;
-    const x2 = x * x;
-    for (let n = 1; n < 80; n++) {
-      term *= -x2 / n;
-      const add = term / (2 * n + 1);
-      sum += add;
-      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
-    }
-    return (2 / Math.sqrt(Math.PI)) * sum;
-  }
-  // Continued fraction for erfc (Lentz), converges fast for |x| >= 2.5.
-  let f = ax;
-  let c = ax;
-  let d = 0;
-  for (let n = 1; n < 200; n++) {
-    const a = n / 2;
-    d = ax + a * d;
-    d = d === 0 ? 1e-300 : 1 / d;
-    c = ax + a / c;
-    if (c === 0) c = 1e-300;
-    const delta = c * d;
-    f *= delta;
-    if (Math.abs(delta - 1) < 1e-16) break;
-  }
-  const erfc = Math.exp(-ax * ax) / (f * Math.sqrt(Math.PI));
-  return x > 0 ? 1 - erfc : erfc - 1;
-};
-
-/** Round half to even (as PyTorch and IEEE roundTiesToEven); `Math.round` rounds halves up. */
-const roundHalfEven = (x: number): number => {
-  const r = Math.round(x);
-  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
-};
-
-const UNARY: Record<UnaryOp, (x: number) => number> = {
-  neg: (x) => -x,
-  abs: Math.abs,
-  sign: Math.sign,
-  exp: Math.exp,
-  log: Math.log,
-  sqrt: Math.sqrt,
-  reciprocal: (x) => 1 / x,
-  sin: Math.sin,
-  cos: Math.cos,
-  tanh: Math.tanh,
-  erf,
-  log1p: Math.log1p,
-  expm1: Math.expm1,
-  atan: Math.atan,
-  floor: Math.floor,
-  ceil: Math.ceil,
-  round: roundHalfEven,
-  trunc: Math.trunc,
-};
-
-const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
-  add: (a, b) => a + b,
-  sub: (a, b) => a - b,
-  mul: (a, b) => a * b,
-  div: (a, b) => a / b,
-  pow: Math.pow,
-  // NaN propagates, as in PyTorch.
-  maximum: (a, b) => (a !== a || b !== b ? NaN : a > b ? a : b),
-  minimum: (a, b) => (a !== a || b !== b ? NaN : a < b ? a : b),
-  atan2: Math.atan2,
-};
-
-const COMPARE: Record<CompareOp, (a: number, b: number) => boolean> = {
-  eq: (a, b) => a === b,
-  ne: (a, b) => a !== b,
-  lt: (a, b) => a < b,
-  le: (a, b) => a <= b,
-};
-
-/** Integer division truncates like C (PyTorch's int `/` is float division; we keep dtype). */
-function fixInt(dtype: DType, f: (a: number, b: number) => number): (a: number, b: number) => number {
-  if (dtype !== 'int32') return f;
-  return (a, b) => Math.trunc(f(a, b));
 }
 
 /** The reference CPU backend. */

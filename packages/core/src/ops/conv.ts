@@ -7,7 +7,7 @@
 import { withGrad } from '../autograd.js';
 import type { Conv2dParams } from '../backend.js';
 import { fmtShape } from '../shape.js';
-import type { Tensor } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 import { add } from './elementwise.js';
 import { col2im } from './fold.js';
 import { matmul } from './linalg.js';
@@ -93,6 +93,9 @@ function conv2dWeightGrad(x: Tensor, gy: Tensor, wShape: readonly number[], p: C
  * `[O, C/groups, KH, KW]` and optional `bias` `[O]`. Depthwise when `groups = C`.
  */
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
+  if (bias !== null && !(bias instanceof Tensor)) {
+    throw new TypeError('conv2d: bias must be a Tensor or null; options go after it: conv2d(x, w, bias, { stride }) or x.conv2d(w, bias, { stride })');
+  }
   sameBackend('conv2d', x, weight, ...(bias ? [bias] : []));
   sameDtype('conv2d', x, weight);
   requireFloat('conv2d', x);

@@ -308,10 +308,32 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   return gather(x, axis, expand(reshape(index, idxShape), shape));
 }
 
-/** One-hot encoding of int32 class indices: a new last dim of `numClasses` (int32 unless `dtype`). */
+/**
+ * Every index of oneHot must be a class, as in PyTorch (an index out of range would give a
+ * silent all-zero row). Read here where the backend reads synchronously; elsewhere (webgpu)
+ * a gather of the class list by the index flags it on the device, and the next read throws.
+ */
+function checkClasses(index: Tensor, numClasses: number): void {
+  if (index.size === 0) return;
+  if (index.backend.canReadSync) {
+    const v = index.dataSync();
+    for (let i = 0; i < v.length; i++) {
+      if (v[i]! < 0 || v[i]! >= numClasses) {
+        throw new RangeError(`oneHot: class index ${v[i]} (at flat index ${i}) is out of range for numClasses ${numClasses} (expected 0..${numClasses - 1})`);
+      }
+    }
+    return;
+  }
+  const classes = arange(numClasses, undefined, 1, { backend: index.backend });
+  gather(classes, 0, reshape(index, [index.size])).dispose();
+  classes.dispose();
+}
+
+/** One-hot encoding of int32 class indices: a new last dim of `numClasses` (int32 unless `dtype`). An index outside `[0, numClasses)` throws a RangeError naming it (on webgpu, at the next read). */
 export function oneHot(index: Tensor, numClasses: number, dtype: 'int32' | 'float32' | 'float64' = 'int32'): Tensor {
   checkIndex('oneHot', index);
   if (!Number.isInteger(numClasses) || numClasses <= 0) throw new RangeError(`oneHot: numClasses must be a positive integer, got ${numClasses}`);
+  checkClasses(index, numClasses);
   const classes = arange(numClasses, undefined, 1, { backend: index.backend });
   const hot = cast(eq(unsqueeze(index, -1), classes), dtype);
   classes.dispose();

@@ -54,6 +54,12 @@ function sameFloat(op: string, a: Tensor, b: Tensor, an: string, bn: string): vo
   if (b.dtype !== a.dtype) throw new TypeError(`${op}: ${bn} must be ${a.dtype} like the ${an}, got ${b.dtype}; convert it with .cast('${a.dtype}')`);
 }
 
+/** Checks the `input` and `target` of an elementwise loss: float, the same dtype, backend and shape. */
+function inputTarget(op: string, input: Tensor, target: Tensor): void {
+  sameFloat(op, input, target, 'input', 'target');
+  sameShape(op, input, target, 'input', 'target');
+}
+
 /** A 1-D per-class weight of length `c` (detached: PyTorch gives weights no gradient). */
 function classWeight(op: string, w: Tensor | null | undefined, c: number, input: Tensor, name = 'weight'): Tensor | null {
   if (!w) return null;
@@ -227,8 +233,7 @@ const BCE_EPS = Math.fround(1e-12);
  */
 export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: BceOptions = {}): Tensor {
   const op = 'binaryCrossEntropy';
-  sameFloat(op, input, target, 'input', 'target');
-  sameShape(op, input, target, 'input', 'target');
+  inputTarget(op, input, target);
   const w = elementWeight(op, opts.weight, input);
   const reduction = opts.reduction ?? 'mean';
   checkReduction(op, reduction);
@@ -281,8 +286,7 @@ export interface BceWithLogitsOptions extends BceOptions {
  */
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opts: BceWithLogitsOptions = {}): Tensor {
   const op = 'binaryCrossEntropyWithLogits';
-  sameFloat(op, input, target, 'input', 'target');
-  sameShape(op, input, target, 'input', 'target');
+  inputTarget(op, input, target);
   const w = elementWeight(op, opts.weight, input);
   const p = elementWeight(op, opts.posWeight, input);
   if (p && p.ndim > 0 && p.shape[p.ndim - 1] !== 1 && p.shape[p.ndim - 1] !== input.shape[input.ndim - 1]) {
@@ -299,15 +303,13 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opts
 
 /** Mean absolute error `|input - target|`, as `torch.nn.functional.l1_loss` (same shapes required; PyTorch broadcasts with a warning). */
 export function l1Loss(input: Tensor, target: Tensor, opts: LossOptions = {}): Tensor {
-  sameFloat('l1Loss', input, target, 'input', 'target');
-  sameShape('l1Loss', input, target, 'input', 'target');
+  inputTarget('l1Loss', input, target);
   return reduce('l1Loss', abs(sub(input, target)), opts.reduction ?? 'mean');
 }
 
 /** Mean squared error `(input - target)^2`, as `torch.nn.functional.mse_loss` (same shapes required; PyTorch broadcasts with a warning). */
 export function mseLoss(input: Tensor, target: Tensor, opts: LossOptions = {}): Tensor {
-  sameFloat('mseLoss', input, target, 'input', 'target');
-  sameShape('mseLoss', input, target, 'input', 'target');
+  inputTarget('mseLoss', input, target);
   return reduce('mseLoss', square(sub(input, target)), opts.reduction ?? 'mean');
 }
 
@@ -323,8 +325,7 @@ export interface SmoothL1Options extends LossOptions {
  */
 export function smoothL1Loss(input: Tensor, target: Tensor, opts: SmoothL1Options = {}): Tensor {
   const op = 'smoothL1Loss';
-  sameFloat(op, input, target, 'input', 'target');
-  sameShape(op, input, target, 'input', 'target');
+  inputTarget(op, input, target);
   const beta = opts.beta ?? 1;
   if (!(beta >= 0)) throw new RangeError(`${op}: beta must be non-negative, got ${beta}`);
   const ad = abs(sub(input, target));
@@ -344,8 +345,7 @@ export interface HuberOptions extends LossOptions {
  */
 export function huberLoss(input: Tensor, target: Tensor, opts: HuberOptions = {}): Tensor {
   const op = 'huberLoss';
-  sameFloat(op, input, target, 'input', 'target');
-  sameShape(op, input, target, 'input', 'target');
+  inputTarget(op, input, target);
   const delta = opts.delta ?? 1;
   if (!(delta > 0)) throw new RangeError(`${op}: delta must be positive, got ${delta}`);
   const ad = abs(sub(input, target));
@@ -369,8 +369,7 @@ export interface KlDivOptions {
  */
 export function klDiv(input: Tensor, target: Tensor, opts: KlDivOptions = {}): Tensor {
   const op = 'klDiv';
-  sameFloat(op, input, target, 'input', 'target');
-  sameShape(op, input, target, 'input', 'target');
+  inputTarget(op, input, target);
   const reduction = opts.reduction ?? 'mean';
   checkReduction(op, reduction, ['batchmean']);
   let losses: Tensor;

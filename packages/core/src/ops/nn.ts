@@ -4,10 +4,10 @@ import { fmtShape, normAxis, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { defaultGenerator, type Generator } from '../rng.js';
 import { rand } from './creation.js';
-import { abs, add, cast, div, eq, exp, ge, gt, logicalAnd, mul, pow, rsqrt, square, sub, where } from './elementwise.js';
+import { abs, add, cast, div, eq, exp, ge, gt, log, logicalAnd, mul, pow, rsqrt, square, sub, where } from './elementwise.js';
 import { indexSelect, oneHot } from './indexing.js';
 import { primOut, requireFloat, sameBackend } from './prim.js';
-import { logsumexp, max, mean, sum } from './reduce.js';
+import { max, mean, sum } from './reduce.js';
 import { packed, reshape, unsqueeze } from './views.js';
 
 /** Softmax along `dim`, shifted by the max for stability; gradient `y (g - sum(g y))`. */
@@ -40,7 +40,12 @@ export function logSoftmax(x: Tensor, dim = -1): Tensor {
   const [outer, len, inner] = aroundAxis(x.shape, d);
   const forward = b.logSoftmax
     ? () => primOut('logSoftmax', b, b.logSoftmax!(packed(x).asView('logSoftmax'), outer, len, inner), x.shape, x.dtype)
-    : () => sub(x, logsumexp(x, d, true));
+    : () => {
+        // PyTorch's formula: shift by the max, then subtract log(sum(exp)). It differs from
+        // x - logsumexp(x) only at infinities ([inf, 0] gives [nan, nan], as PyTorch).
+        const shifted = sub(x, max(x, d, true));
+        return sub(shifted, log(sum(exp(shifted), d, true)));
+      };
   return customOp('logSoftmax', [x], forward, (g, y) => {
     if (!isGradEnabled() && b.logSoftmaxBackward) {
       return [primOut('logSoftmaxBackward', b, b.logSoftmaxBackward(y.asView('logSoftmax'), packed(g).asView('logSoftmax'), outer, len, inner), x.shape, x.dtype)];

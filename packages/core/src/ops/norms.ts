@@ -134,26 +134,49 @@ function affine(y: Tensor, weight: Tensor | null, bias: Tensor | null): Tensor {
   return out;
 }
 
-function checkMomentum(op: string, momentum: number, eps: number): void {
-  if (!(momentum >= 0 && momentum <= 1)) throw new RangeError(`${op}: momentum must be in [0, 1], got ${momentum}`);
+/** Checks a momentum in [0, 1], or a 0-d tensor of `x`'s dtype and backend (its value is not read back), and eps. */
+function checkMomentum(op: string, momentum: number | Tensor, eps: number, x: Tensor): void {
+  if (typeof momentum === 'number') {
+    if (!(momentum >= 0 && momentum <= 1)) throw new RangeError(`${op}: momentum must be in [0, 1], got ${momentum}`);
+  } else {
+    sameBackend(op, x, momentum);
+    if (momentum.ndim !== 0 || momentum.dtype !== x.dtype) {
+      throw new TypeError(`${op}: momentum must be a number or a 0-d ${x.dtype} tensor like the input, got a ${momentum.dtype} tensor of shape ${fmtShape(momentum.shape)}`);
+    }
+  }
   if (!(eps >= 0)) throw new RangeError(`${op}: eps must be non-negative, got ${eps}`);
 }
 
 /** `running = (1 - m) running + m value`, in place and outside autodiff. */
-function updateRunning(running: Tensor, value: Tensor, m: number): void {
+function updateRunning(running: Tensor, value: Tensor, m: number | Tensor): void {
   noGrad(() => {
-    const next = add(mul(running, 1 - m), mul(value.detach(), m));
+    const keep = typeof m === 'number' ? 1 - m : sub(1, m);
+    const next = add(mul(running, keep), mul(value.detach(), m));
     running.assign(next);
     next.dispose();
+    if (typeof keep !== 'number') keep.dispose();
   });
+}
+
+/** The optional per-channel tensors of batch and instance norm, checked; running mean and variance come together or not at all. */
+function normTensors(op: string, x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, weight: Tensor | null, bias: Tensor | null) {
+  const c = x.shape[1]!;
+  const rm = perChannel(op, 'runningMean', runningMean, c, x);
+  const rv = perChannel(op, 'runningVar', runningVar, c, x);
+  if ((rm === null) !== (rv === null)) throw new RangeError(`${op}: give both runningMean and runningVar, or neither`);
+  return { rm, rv, w: perChannel(op, 'weight', weight, c, x), b: perChannel(op, 'bias', bias, c, x) };
 }
 
 /** Options of {@link batchNorm} (PyTorch's names and defaults). */
 export interface BatchNormOptions {
   /** Normalize with the batch's statistics and update the running ones (default false: use the running ones). */
   readonly training?: boolean;
-  /** Weight of the batch in the running statistics (default 0.1). */
-  readonly momentum?: number;
+  /**
+   * Weight of the batch in the running statistics (default 0.1). May also be a 0-d tensor of
+   * the input's dtype and backend (an addition to PyTorch's float): `nn.BatchNorm`'s
+   * cumulative average passes `1 / num_batches_tracked` as one, so the count is never read back.
+   */
+  readonly momentum?: number | Tensor;
   /** Added to the variance (default 1e-5). */
   readonly eps?: number;
 }
@@ -176,15 +199,11 @@ export function batchNorm(
   requireFloat(op, x);
   if (x.ndim < 2) throw new RangeError(`${op}: input must be [N, C, ...], got ${fmtShape(x.shape)}`);
   const c = x.shape[1]!;
-  const rm = perChannel(op, 'runningMean', runningMean, c, x);
-  const rv = perChannel(op, 'runningVar', runningVar, c, x);
-  const w = perChannel(op, 'weight', weight, c, x);
-  const b = perChannel(op, 'bias', bias, c, x);
+  const { rm, rv, w, b } = normTensors(op, x, runningMean, runningVar, weight, bias);
   const training = opts.training ?? false;
   const momentum = opts.momentum ?? 0.1;
   const eps = opts.eps ?? 1e-5;
-  checkMomentum(op, momentum, eps);
-  if ((rm === null) !== (rv === null)) throw new RangeError(`${op}: give both runningMean and runningVar, or neither`);
+  checkMomentum(op, momentum, eps, x);
   let mu: Tensor;
   let varc: Tensor;
   if (training) {
@@ -258,15 +277,11 @@ export function instanceNorm(
   requireFloat(op, x);
   if (x.ndim < 3) throw new RangeError(`${op}: input must be [N, C, L, ...] (at least one spatial dim), got ${fmtShape(x.shape)}`);
   const [n, c] = x.shape as [number, number];
-  const rm = perChannel(op, 'runningMean', runningMean, c, x);
-  const rv = perChannel(op, 'runningVar', runningVar, c, x);
-  const w = perChannel(op, 'weight', weight, c, x);
-  const b = perChannel(op, 'bias', bias, c, x);
-  if ((rm === null) !== (rv === null)) throw new RangeError(`${op}: give both runningMean and runningVar, or neither`);
+  const { rm, rv, w, b } = normTensors(op, x, runningMean, runningVar, weight, bias);
   const useInputStats = opts.useInputStats ?? true;
   const momentum = opts.momentum ?? 0.1;
   const eps = opts.eps ?? 1e-5;
-  checkMomentum(op, momentum, eps);
+  checkMomentum(op, momentum, eps, x);
   const spatial = x.size / (n * c);
   let y: Tensor;
   if (useInputStats) {

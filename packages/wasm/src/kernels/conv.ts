@@ -158,11 +158,14 @@ export function buildDepthwise(m: ModuleBuilder, KH: number, KW: number, dh: num
             f.get(sp).get(oy).get(P.sh).op(OP.i32_mul).get(i).i32c(dh).op(OP.i32_mul).op(OP.i32_add).get(Wp).op(OP.i32_mul).i32c(2).op(OP.i32_shl).op(OP.i32_add).set(xrow);
             const body = (masked: boolean) => {
               f.get(grow).get(ox).i32c(2).op(OP.i32_shl).op(OP.i32_add).vload();
-              if (masked) f.f32x4c(0).get(mask).simd(SIMD.bitselect);
               f.set(gv);
               f.get(xrow).get(ox).i32c(2).op(OP.i32_shl).op(OP.i32_add).set(t);
               for (let j = 0; j < KW; j++) {
-                f.get(t).vload(j * dw * 4).get(gv).simd(SIMD.f32x4_mul).get(accJ[j]!).simd(SIMD.f32x4_add).set(accJ[j]!);
+                f.get(t).vload(j * dw * 4).get(gv).simd(SIMD.f32x4_mul);
+                // Tail lanes are summed into the tap: mask the product (past the row, gy and x
+                // are other data or stale memory, and Inf * 0 is NaN).
+                if (masked) f.f32x4c(0).get(mask).simd(SIMD.bitselect);
+                f.get(accJ[j]!).simd(SIMD.f32x4_add).set(accJ[j]!);
               }
             };
             f.for(ox, () => f.i32c(0), lim, 4, () => body(false));

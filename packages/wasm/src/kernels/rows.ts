@@ -5,6 +5,11 @@
  * kernels have two paths: `inner = 1` (channels-last) runs SIMD along the line with masked
  * tails; `inner > 1` (channels-first) runs four lines at once, one per lane. float64 inputs
  * take exact TypeScript loops that mirror the reference contracts.
+ *
+ * Tails: a vector at a row's end reads up to 3 floats past it (stale memory, possibly NaN
+ * or Inf). Lanes that stay lanes (maps, the column path, stores) are simply not stored; any
+ * value that is summed across lanes is masked AFTER its last arithmetic, never before (a
+ * masked 0 times a stale NaN is NaN). Tests run with `poisonMemory` to keep it so.
  */
 import type { BufferHandle, View } from '@tsgrad/core';
 import { f32, f64, type Fn, i32, type Local, type ModuleBuilder, OP, SIMD, v128 } from '../emitter.js';
@@ -14,28 +19,35 @@ import type { WasmBackend, WasmBuffer } from '../backend.js';
 
 const LOG2E = Math.LOG2E;
 
-/** 1.5 * 2^23 + 127: adding it rounds to an integer and leaves `n + 127` in the low mantissa bits. */
-const EXP_MAGIC = 12582912 + 127;
+/** 1.5 * 2^23: adding it rounds to an integer and leaves it in the low mantissa bits. */
+const EXP_MAGIC = 12582912;
+/** The float32 bits of EXP_MAGIC (0x4b400000): subtracting them from `x + MAGIC` as integers leaves the integer. */
+const EXP_MAGIC_BITS = 0x4b400000;
 
 /**
  * Pushes `exp(x)` (f32x4, Cephes polynomial, ~1 ulp) for the v128 local `x`; clobbers `x`,
  * `n`, `r`. The power of two comes from the magic-number trick (no float-to-int conversion:
- * V8's `trunc_sat` is a long sequence on x64).
+ * V8's `trunc_sat` is a long sequence on x64), applied as two factors `2^h 2^(n-h)` so that
+ * both stay normal floats: results overflow to +Inf (x > 88.72) and underflow through the
+ * denormals to 0 as the correctly rounded exp does, -Inf gives 0 and NaN stays NaN.
  */
 export function vexp(f: Fn, x: Local, n: Local, r: Local): void {
-  // Clamp with pmax/pmin (one instruction each; NaN stays NaN).
-  f.get(x).f32x4c(-87).simd(SIMD.f32x4_pmax).f32x4c(88).simd(SIMD.f32x4_pmin).set(x);
-  // t = x log2e + MAGIC (kept in n); r = x - (t - MAGIC) ln2
+  // Clamp with pmax/pmin (one instruction each; NaN stays NaN): exp(89) is already Inf and
+  // exp(-104) already rounds to 0, while n = round(x log2e) stays within [-150, 129].
+  f.get(x).f32x4c(-104).simd(SIMD.f32x4_pmax).f32x4c(89).simd(SIMD.f32x4_pmin).set(x);
+  // t = x log2e + MAGIC (kept in n); r = x - (t - MAGIC) ln2 (ln2 in two parts, Cody-Waite)
   f.get(x).f32x4c(LOG2E).simd(SIMD.f32x4_mul).f32x4c(EXP_MAGIC).simd(SIMD.f32x4_add).set(n);
-  f.get(n).f32x4c(EXP_MAGIC).simd(SIMD.f32x4_sub).set(r);
-  f.get(x).get(r).f32x4c(0.693359375).simd(SIMD.f32x4_mul).simd(SIMD.f32x4_sub);
-  f.get(r);
-  f.f32x4c(-2.12194440e-4).simd(SIMD.f32x4_mul).simd(SIMD.f32x4_sub).set(r);
+  f.get(x).get(n).f32x4c(EXP_MAGIC).simd(SIMD.f32x4_sub).f32x4c(0.693359375).simd(SIMD.f32x4_mul).simd(SIMD.f32x4_sub);
+  f.get(n).f32x4c(EXP_MAGIC).simd(SIMD.f32x4_sub).f32x4c(-2.12194440e-4).simd(SIMD.f32x4_mul).simd(SIMD.f32x4_sub).set(r);
   const coeffs = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
   f.f32x4c(coeffs[0]!);
   for (let i = 1; i < coeffs.length; i++) f.get(r).simd(SIMD.f32x4_mul).f32x4c(coeffs[i]!).simd(SIMD.f32x4_add);
   f.get(r).simd(SIMD.f32x4_mul).get(r).simd(SIMD.f32x4_mul).get(r).simd(SIMD.f32x4_add).f32x4c(1).simd(SIMD.f32x4_add);
-  f.get(n).i32c(23).simd(SIMD.i32x4_shl);
+  // n = the integer itself; scale by 2^h, h = n >> 1, then by 2^(n - h).
+  f.get(n).i32x4c(EXP_MAGIC_BITS).simd(SIMD.i32x4_sub).set(n);
+  f.get(n).i32c(1).simd(SIMD.i32x4_shr_s).i32x4c(127).simd(SIMD.i32x4_add).i32c(23).simd(SIMD.i32x4_shl);
+  f.simd(SIMD.f32x4_mul);
+  f.get(n).get(n).i32c(1).simd(SIMD.i32x4_shr_s).simd(SIMD.i32x4_sub).i32x4c(127).simd(SIMD.i32x4_add).i32c(23).simd(SIMD.i32x4_shl);
   f.simd(SIMD.f32x4_mul);
 }
 
@@ -274,8 +286,11 @@ function buildAxis(m: ModuleBuilder, op: AxisOp): void {
             masked(0);
             f.set(v);
             f.get(acc).get(v).simd(SIMD.f32x4_add).set(acc);
+            // Mask the product, not only g: past the row, x is stale memory (NaN/Inf * 0 is NaN).
             ld(xr);
-            f.get(mean).simd(SIMD.f32x4_sub).get(rstd).simd(SIMD.f32x4_mul).get(v).simd(SIMD.f32x4_mul).get(n).simd(SIMD.f32x4_add).set(n);
+            f.get(mean).simd(SIMD.f32x4_sub).get(rstd).simd(SIMD.f32x4_mul).get(v).simd(SIMD.f32x4_mul);
+            masked(0);
+            f.get(n).simd(SIMD.f32x4_add).set(n);
           });
           hsum(acc);
           f.get(len).op(OP.f32_convert_i32_s).op(OP.f32_div);

@@ -1,7 +1,7 @@
 /**
  * What a user does: `pnpm pack` every package (its `prepack` builds dist/), install the
- * tarballs into a fresh project with npm (offline: the only third-party dependency,
- * @webgpu/types, is packed from this workspace too), then
+ * tarballs into a fresh project with npm (offline: the few third-party dependencies are
+ * packed from this workspace's node_modules too), then
  *   (a) plain `node` imports the packages and trains a tiny ConvNeXt a few steps on wasm;
  *       the Node entries (`/node`) save and load a safetensors file; the CLI runs;
  *   (b) `tsc` (TypeScript 5.x and 6.x, the config `tsc --init` writes, plus a bundler-style
@@ -164,12 +164,23 @@ beforeAll(async () => {
     const t0 = performance.now();
     for (const p of PACKAGES) mustRun('pnpm', ['pack', '--pack-destination', packs], { cwd: join(root, 'packages', p) });
     const t1 = performance.now();
-    // @webgpu/types (the one third-party dependency) from the workspace, so that npm needs no registry.
-    const typesDir = dirname(createRequire(join(root, 'packages/webgpu/package.json')).resolve('@webgpu/types/package.json'));
-    mustRun('npm', ['pack', typesDir, '--pack-destination', packs], { cwd: tmp });
+    // Third-party dependencies (@webgpu/types, the image decoders) packed from this workspace's
+    // node_modules, so that npm needs no registry (they have no dependencies of their own).
+    const thirdParty = new Map<string, string>();
+    for (const p of PACKAGES) {
+      const manifest = JSON.parse(readFileSync(join(root, 'packages', p, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+      for (const name of Object.keys(manifest.dependencies ?? {})) {
+        if (name.startsWith('@tsgrad/') || thirdParty.has(name)) continue;
+        const dir = dirname(createRequire(join(root, 'packages', p, 'package.json')).resolve(`${name}/package.json`));
+        const before = new Set(readdirSync(packs));
+        mustRun('npm', ['pack', dir, '--pack-destination', packs], { cwd: tmp });
+        thirdParty.set(name, readdirSync(packs).find((t) => !before.has(t))!);
+      }
+    }
     const tarballs = readdirSync(packs);
     const dep = (prefix: string) => `file:${join(packs, tarballs.find((t) => t.startsWith(prefix))!)}`;
-    const dependencies: Record<string, string> = { '@webgpu/types': dep('webgpu-types-') };
+    const dependencies: Record<string, string> = {};
+    for (const [name, tgz] of thirdParty) dependencies[name] = `file:${join(packs, tgz)}`;
     for (const p of PACKAGES) dependencies[`@tsgrad/${p}`] = dep(`tsgrad-${p}-`);
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies }, null, 2));
     mustRun('npm', ['install', '--offline', '--no-audit', '--no-fund'], { cwd: project });

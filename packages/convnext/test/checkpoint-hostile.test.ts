@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CheckpointError, crc32, loadPthFile, parsePthStateDict, readPth, readZip, unpickle } from '../src/checkpoint/index.js';
+import { CheckpointError, crc32, loadPthFile, officialToTimmKey, parsePthStateDict, readPth, readZip, unpickle } from '../src/checkpoint/index.js';
 import { encodePth } from './helpers/pth-writer.js';
 
 const enc = new TextEncoder();
@@ -257,6 +257,13 @@ describe('names from the file never reach the prototype chain', () => {
       expectCheckpointError(() => parsePthStateDict(bytes), new RegExp(`refusing to load global 'torch\\.${name}'`));
     });
   }
+});
+
+describe('key names never reach the prototype chain', () => {
+  it('official-to-timm mapping ignores inherited names', () => {
+    for (const mod of ['constructor', '__proto__', 'toString']) expect(officialToTimmKey(`stages.0.0.${mod}.weight`)).toBeNull();
+    expect(officialToTimmKey('stages.0.0.pwconv1.weight')).toBe('stages.0.blocks.0.mlp.fc1.weight');
+  });
 });
 
 describe('deep nesting', () => {

@@ -236,6 +236,14 @@ describe('expanded (stride-0) tensors', () => {
     expect(performance.now() - t0).toBeLessThan(1000);
   });
 
+  it('many modest expansions of one tiny storage add up to a refusal, not gigabytes', () => {
+    // 40 tensors of 2^20 elements each (160 MB), all views of one float.
+    const p = new P().op(0x7d, 0x28);
+    for (let i = 0; i < 40; i++) p.str(`w${i}`).tensor('FloatStorage', 1, [1 << 20], [0]);
+    const bytes = zip(withEntries(validEntries(), [{ name: 'archive/data.pkl', data: p.op(0x75).done() }, { name: 'archive/data/0', data: f32(7) }]));
+    expectCheckpointError(() => parsePthStateDict(bytes), /tensor 'w16': the checkpoint's tensors would materialise 17825792 elements in all from 1 storage elements.*clone\(\)/);
+  });
+
   it('modest expansions (a broadcast row, a scalar filled to a buffer) still load', () => {
     const pkl = stateDictPickle('FloatStorage', 3, [1000, 3], [0, 1]);
     const sd = parsePthStateDict(zip(withEntries(validEntries(), [{ name: 'archive/data.pkl', data: pkl }, { name: 'archive/data/0', data: f32(1, 2, 3) }])));

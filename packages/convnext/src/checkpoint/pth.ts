@@ -12,7 +12,9 @@
  * size); names from the file are looked up only among our own keys (never the prototype
  * chain); and an expanded view (stride 0 or other overlap, legitimate but rare in state
  * dicts) may materialise at most {@link MAX_EXPANDED_ELEMENTS} elements or
- * {@link MAX_EXPANSION_RATIO} times its storage, whichever is larger.
+ * {@link MAX_EXPANSION_RATIO} times its storage, whichever is larger, and all views of a
+ * checkpoint together at most {@link MAX_TOTAL_EXPANDED_ELEMENTS} or that ratio of all
+ * storage read.
  *
  * @module
  */
@@ -34,6 +36,13 @@ export const MAX_EXPANDED_ELEMENTS = 2 ** 20;
 
 /** ...or this many times the elements of their storage, whichever is larger. */
 export const MAX_EXPANSION_RATIO = 64;
+
+/**
+ * All tensors read from one checkpoint together may materialise at most this many elements
+ * or {@link MAX_EXPANSION_RATIO} times the storage elements read, whichever is larger (many
+ * views of one small storage would otherwise add up without bound).
+ */
+export const MAX_TOTAL_EXPANDED_ELEMENTS = 2 ** 24;
 
 // Maps, not object literals: storage names come from the file and must never reach
 // Object.prototype (`toString`, `__proto__`).
@@ -263,17 +272,18 @@ function isRowMajor(shape: readonly number[], stride: readonly number[]): boolea
   return true;
 }
 
-/** Copies a (possibly strided) tensor out of its storage bytes into a row-major typed array. */
-function gather(bytes: Uint8Array, ref: TorchTensorRef, name: string): CheckpointTensor {
+/**
+ * Checks a view against its storage bytes (reach, and the expansion limit) before anything
+ * is allocated; returns its element count.
+ */
+function checkView(bytes: Uint8Array, ref: TorchTensorRef, name: string): number {
   const { dtype: src } = ref.storage;
   const item = TORCH_ITEM_SIZE[src];
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const shape = [...ref.shape];
+  const shape = ref.shape;
   let n = 1;
   for (const d of shape) n *= d;
   if (!Number.isSafeInteger(n)) fail(`tensor '${name}': shape [${shape.join(', ')}] is too large`);
-  const target = TARGET[src];
-  if (n === 0) return { dtype: target, shape, data: alloc(target, 0), sourceDType: src };
+  if (n === 0) return 0;
   // Highest element index touched, checked against the storage's length.
   let maxIndex = ref.storageOffset;
   for (let d = 0; d < shape.length; d++) maxIndex += (shape[d]! - 1) * ref.stride[d]!;
@@ -294,6 +304,18 @@ function gather(bytes: Uint8Array, ref: TorchTensorRef, name: string): Checkpoin
         `${MAX_EXPANDED_ELEMENTS} elements or ${MAX_EXPANSION_RATIO}× the storage for such views. Re-save the tensor with .clone() to store it in full`,
     );
   }
+  return n;
+}
+
+/** Copies a (possibly strided) tensor out of its storage bytes into a row-major typed array. */
+function gather(bytes: Uint8Array, ref: TorchTensorRef, name: string): CheckpointTensor {
+  const { dtype: src } = ref.storage;
+  const item = TORCH_ITEM_SIZE[src];
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const shape = [...ref.shape];
+  const n = checkView(bytes, ref, name);
+  const target = TARGET[src];
+  if (n === 0) return { dtype: target, shape, data: alloc(target, 0), sourceDType: src };
   const out = alloc(target, n);
   // Fast path: a row-major view whose storage type is also the output type (float32,
   // float64, int32) is one byte copy on a little-endian host.
@@ -415,6 +437,10 @@ export function readPth(bytes: Uint8Array, options: PthReadOptions = {}): PthChe
     throw e;
   }
   const storageBytes = new Map<string, Uint8Array>();
+  // The memory budget across tensors: storage elements read and tensor elements made so far.
+  let storageElemsRead = 0;
+  let materialised = 0;
+  const counted = new WeakSet<TorchTensorRef>();
   return {
     object,
     prefix,
@@ -440,6 +466,20 @@ export function readPth(bytes: Uint8Array, options: PthReadOptions = {}): PthChe
           fail(`tensor '${name}': storage entry '${entry}' has ${data.length} bytes but the pickle records ${ref.storage.numel} ${ref.storage.dtype} elements (${need} bytes)`);
         }
         storageBytes.set(key, data);
+        storageElemsRead += Math.floor(data.length / TORCH_ITEM_SIZE[ref.storage.dtype]);
+      }
+      if (!counted.has(ref)) {
+        const n = checkView(data, ref, name);
+        const budget = Math.max(MAX_TOTAL_EXPANDED_ELEMENTS, MAX_EXPANSION_RATIO * storageElemsRead);
+        if (materialised + n > budget) {
+          fail(
+            `tensor '${name}': the checkpoint's tensors would materialise ${materialised + n} elements in all from ${storageElemsRead} storage elements ` +
+              `(many views sharing storage); this reader materialises at most ${MAX_TOTAL_EXPANDED_ELEMENTS} elements or ${MAX_EXPANSION_RATIO}× the storage read. ` +
+              `Re-save the tensors with .clone() to store them in full`,
+          );
+        }
+        materialised += n;
+        counted.add(ref);
       }
       return gather(data, ref, name);
     },

@@ -6,8 +6,8 @@
  * are refused with their byte value, name and position.
  *
  * Hostile input costs bounded time and memory: integers longer than
- * {@link MAX_PICKLE_LONG_BYTES} are refused (torch.save never writes them), and the result
- * may not nest deeper than {@link MAX_PICKLE_DEPTH} levels nor contain itself, so that
+ * `MAX_PICKLE_LONG_BYTES` are refused (torch.save never writes them), and the result
+ * may not nest deeper than `MAX_PICKLE_DEPTH` levels nor contain itself, so that
  * code walking it recursively (including our own error messages) cannot overflow the stack.
  * Protocols 0 and 1 (no PROTO opcode) are refused by name.
  *

@@ -7,13 +7,13 @@
  * Nothing in the file is ever executed: see {@link unpickle}.
  *
  * Hostile files cost bounded time and memory: `data.pkl` may declare at most
- * {@link MAX_PTH_PICKLE_BYTES}; a storage entry may declare no more bytes than its tensors'
+ * `MAX_PTH_PICKLE_BYTES`; a storage entry may declare no more bytes than its tensors'
  * storage needs (checked before anything is inflated, and inflating stops at the declared
  * size); names from the file are looked up only among our own keys (never the prototype
  * chain); and an expanded view (stride 0 or other overlap, legitimate but rare in state
- * dicts) may materialise at most {@link MAX_EXPANDED_ELEMENTS} elements or
- * {@link MAX_EXPANSION_RATIO} times its storage, whichever is larger, and all views of a
- * checkpoint together at most {@link MAX_TOTAL_EXPANDED_ELEMENTS} or that ratio of all
+ * dicts) may materialise at most `MAX_EXPANDED_ELEMENTS` elements or
+ * `MAX_EXPANSION_RATIO` times its storage, whichever is larger, and all views of a
+ * checkpoint together at most `MAX_TOTAL_EXPANDED_ELEMENTS` or that ratio of all
  * storage read.
  *
  * @module
@@ -39,7 +39,7 @@ export const MAX_EXPANSION_RATIO = 64;
 
 /**
  * All tensors read from one checkpoint together may materialise at most this many elements
- * or {@link MAX_EXPANSION_RATIO} times the storage elements read, whichever is larger (many
+ * or `MAX_EXPANSION_RATIO` times the storage elements read, whichever is larger (many
  * views of one small storage would otherwise add up without bound).
  */
 export const MAX_TOTAL_EXPANDED_ELEMENTS = 2 ** 24;

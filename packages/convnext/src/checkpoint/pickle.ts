@@ -5,6 +5,12 @@
  * (or, on request, becomes an inert {@link PyObject} placeholder), and unsupported opcodes
  * are refused with their byte value, name and position.
  *
+ * Hostile input costs bounded time and memory: integers longer than
+ * `MAX_PICKLE_LONG_BYTES` are refused (torch.save never writes them), and the result
+ * may not nest deeper than `MAX_PICKLE_DEPTH` levels nor contain itself, so that
+ * code walking it recursively (including our own error messages) cannot overflow the stack.
+ * Protocols 0 and 1 (no PROTO opcode) are refused by name.
+ *
  * Python values map to: `None` → `null`, `bool` → boolean, `int` → number (bigint beyond
  * 2^53), `float` → number, `str` → string, `bytes` → Uint8Array, `list`/`tuple` → array,
  * `dict`/`OrderedDict` → {@link PyDict}.
@@ -61,8 +67,20 @@ export interface UnpickleOptions {
   source?: string;
 }
 
+/**
+ * The longest LONG1/LONG4 integer accepted, in bytes. A state dict holds no integer beyond
+ * 64 bits; the limit keeps hostile multi-megabyte integers (and printing them) cheap.
+ */
+export const MAX_PICKLE_LONG_BYTES = 1024;
+
+/**
+ * How deeply the unpickled value may nest (containers inside containers). Python's own
+ * pickler stops near its recursion limit of 1000, so torch.save cannot write deeper files.
+ */
+export const MAX_PICKLE_DEPTH = 1000;
+
 /** Names of all pickle opcodes, for error messages. */
-const OPCODE_NAMES: Record<number, string> = {
+const OPCODE_NAMES = new Map<number, string>(Object.entries({
   0x28: 'MARK', 0x2e: 'STOP', 0x30: 'POP', 0x31: 'POP_MARK', 0x32: 'DUP', 0x46: 'FLOAT', 0x49: 'INT',
   0x4a: 'BININT', 0x4b: 'BININT1', 0x4c: 'LONG', 0x4d: 'BININT2', 0x4e: 'NONE', 0x50: 'PERSID',
   0x51: 'BINPERSID', 0x52: 'REDUCE', 0x53: 'STRING', 0x54: 'BINSTRING', 0x55: 'SHORT_BINSTRING',
@@ -75,12 +93,12 @@ const OPCODE_NAMES: Record<number, string> = {
   0x43: 'SHORT_BINBYTES', 0x8c: 'SHORT_BINUNICODE', 0x8d: 'BINUNICODE8', 0x8e: 'BINBYTES8',
   0x8f: 'EMPTY_SET', 0x90: 'ADDITEMS', 0x91: 'FROZENSET', 0x92: 'NEWOBJ_EX', 0x93: 'STACK_GLOBAL',
   0x94: 'MEMOIZE', 0x95: 'FRAME', 0x96: 'BYTEARRAY8', 0x97: 'NEXT_BUFFER', 0x98: 'READONLY_BUFFER',
-};
+}).map(([k, v]) => [Number(k), v]));
 
 /** Human-readable name of an opcode byte, e.g. `0x8f (EMPTY_SET)`. */
 export function opcodeName(op: number): string {
   const hex = `0x${op.toString(16).padStart(2, '0')}`;
-  const n = OPCODE_NAMES[op];
+  const n = OPCODE_NAMES.get(op);
   return n ? `${hex} (${n})` : `${hex} (not a pickle opcode)`;
 }
 
@@ -95,11 +113,71 @@ function typeName(x: unknown): string {
   return typeof x;
 }
 
-/** Decodes a little-endian two's-complement integer of any length. */
+/** Guesses the protocol (0 or 1) of a pickle that has no PROTO opcode: protocol 0 is text. */
+function oldProtocol(data: Uint8Array): 0 | 1 {
+  for (let i = 0; i < data.length; i++) {
+    const c = data[i]!;
+    if (c < 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return 1;
+  }
+  return 0;
+}
+
+const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
+/** The values a container holds (none for leaves). */
+function childrenOf(x: unknown): unknown[] | null {
+  if (Array.isArray(x)) return x;
+  if (x instanceof PyDict) return [...x.map.keys(), ...x.map.values(), x.state];
+  if (x instanceof PyObject) return [...x.args, x.state];
+  if (x !== null && typeof x === 'object' && hasOwn(x, 'buildState')) return [(x as { buildState: unknown }).buildState];
+  return null;
+}
+
+/**
+ * Checks, without recursion, that `root` nests at most `maxDepth` containers deep and never
+ * contains itself. Shared values (memo references) are visited once, so this is linear.
+ * Returns a description of the problem, or null.
+ */
+function checkShape(root: unknown, maxDepth: number): string | null {
+  const rootKids = childrenOf(root);
+  if (!rootKids) return null;
+  const ON_PATH = -1;
+  const depthOf = new Map<unknown, number>([[root, ON_PATH]]);
+  const frames: { node: unknown; kids: unknown[]; i: number; depth: number }[] = [{ node: root, kids: rootKids, i: 0, depth: 1 }];
+  while (frames.length) {
+    const f = frames[frames.length - 1]!;
+    if (f.i < f.kids.length) {
+      const c = f.kids[f.i++];
+      const known = depthOf.get(c);
+      if (known === ON_PATH) return `the unpickled value contains itself (a ${typeName(c)} inside its own contents), which a state dict never does`;
+      if (known !== undefined) {
+        f.depth = Math.max(f.depth, known + 1);
+        continue;
+      }
+      const kids = childrenOf(c);
+      if (!kids) continue;
+      if (frames.length >= maxDepth) return `the unpickled value is nested more than ${maxDepth} levels deep`;
+      depthOf.set(c, ON_PATH);
+      frames.push({ node: c, kids, i: 0, depth: 1 });
+      continue;
+    }
+    frames.pop();
+    if (f.depth > maxDepth) return `the unpickled value is nested more than ${maxDepth} levels deep`;
+    depthOf.set(f.node, f.depth);
+    const parent = frames[frames.length - 1];
+    if (parent) parent.depth = Math.max(parent.depth, f.depth + 1);
+  }
+  return null;
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Decodes a little-endian two's-complement integer in linear time (one hex parse, not a shift per byte). */
 function decodeLong(b: Uint8Array): number | bigint {
   if (b.length === 0) return 0;
-  let v = 0n;
-  for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
+  const digits: string[] = [];
+  for (let i = b.length - 1; i >= 0; i--) digits.push(HEX[b[i]!]!);
+  let v = BigInt(`0x${digits.join('')}`);
   if (b[b.length - 1]! & 0x80) v -= 1n << BigInt(8 * b.length);
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
@@ -240,6 +318,15 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions): unknown {
     }
   };
 
+  if (data.length > 0 && data[0] !== 0x80) {
+    const p = oldProtocol(data);
+    op = data[0]!;
+    fail(
+      `the pickle starts without a PROTO opcode, so it uses pickle protocol ${p} (${p === 0 ? 'text' : 'binary'}), which is not supported: ` +
+        `this reader reads protocols 2–5, and torch.save writes protocol 2 unless pickle_protocol is given; re-save it with torch.save(torch.load(path), new_path)`,
+    );
+  }
+
   for (;;) {
     opPos = pos;
     if (pos >= data.length) {
@@ -259,6 +346,10 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions): unknown {
       case 0x2e: // STOP
         if (marks.length) fail('STOP with an unclosed MARK');
         if (stack.length !== 1) fail(`STOP with ${stack.length} values on the stack (expected 1)`);
+        {
+          const bad = checkShape(stack[0], MAX_PICKLE_DEPTH);
+          if (bad) fail(bad);
+        }
         return stack[0];
       case 0x28: // MARK
         marks.push(stack.length);
@@ -375,7 +466,7 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions): unknown {
       case 0x4d: // BININT2
         stack.push(u16());
         break;
-      case 0x8a: // LONG1
+      case 0x8a: // LONG1 (at most 255 bytes)
         stack.push(decodeLong(bytesN(u8())));
         break;
       case 0x8b: {
@@ -384,6 +475,7 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions): unknown {
         const n = dv.getInt32(pos, true);
         pos += 4;
         if (n < 0) fail('negative LONG4 length');
+        if (n > MAX_PICKLE_LONG_BYTES) fail(`LONG4 integer of ${n} bytes is larger than the ${MAX_PICKLE_LONG_BYTES} bytes this reader accepts (a state dict holds no such integers)`);
         stack.push(decodeLong(bytesN(n)));
         break;
       }
@@ -453,7 +545,7 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions): unknown {
         const obj = top();
         if (obj instanceof PyDict || obj instanceof PyObject) {
           obj.state = state;
-        } else if (obj !== null && typeof obj === 'object' && 'buildState' in obj) {
+        } else if (obj !== null && typeof obj === 'object' && hasOwn(obj, 'buildState')) {
           (obj as { buildState: unknown }).buildState = state;
         } else {
           fail(`BUILD on ${typeName(obj)} is not supported`);

@@ -11,5 +11,7 @@ export async function loadPthFile(
 ): Promise<Record<string, Tensor>> {
   const buf = await fs.readFile(path);
   const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-  return decodePthStateDict(bytes, { inflateRaw: (d) => new Uint8Array(inflateRawSync(d)), ...options });
+  // maxOutputLength: an entry never inflates past its declared size (zip bombs).
+  const inflateRaw = (d: Uint8Array, max: number): Uint8Array => new Uint8Array(inflateRawSync(d, { maxOutputLength: Math.max(1, max) }));
+  return decodePthStateDict(bytes, { inflateRaw, ...options });
 }

@@ -6,6 +6,16 @@
  * The parsers work on `Uint8Array`s (browser-safe); `loadPthFile` (pth-node.ts, in `@tsgrad/convnext/node`) is the Node helper.
  * Nothing in the file is ever executed: see {@link unpickle}.
  *
+ * Hostile files cost bounded time and memory: `data.pkl` may declare at most
+ * `MAX_PTH_PICKLE_BYTES`; a storage entry may declare no more bytes than its tensors'
+ * storage needs (checked before anything is inflated, and inflating stops at the declared
+ * size); names from the file are looked up only among our own keys (never the prototype
+ * chain); and an expanded view (stride 0 or other overlap, legitimate but rare in state
+ * dicts) may materialise at most `MAX_EXPANDED_ELEMENTS` elements or
+ * `MAX_EXPANSION_RATIO` times its storage, whichever is larger, and all views of a
+ * checkpoint together at most `MAX_TOTAL_EXPANDED_ELEMENTS` or that ratio of all
+ * storage read.
+ *
  * @module
  */
 import { fromTypedArray } from '@tsgrad/core';
@@ -18,25 +28,43 @@ import type { ZipArchive } from './zip.js';
 /** Element types a torch storage may have that this reader can convert. */
 export type TorchDType = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
 
-const STORAGE_TYPES: Record<string, TorchDType> = {
-  FloatStorage: 'float32',
-  DoubleStorage: 'float64',
-  HalfStorage: 'float16',
-  BFloat16Storage: 'bfloat16',
-  LongStorage: 'int64',
-  IntStorage: 'int32',
-  ShortStorage: 'int16',
-  CharStorage: 'int8',
-  ByteStorage: 'uint8',
-  BoolStorage: 'bool',
-};
+/** The largest `data.pkl` accepted, in bytes (a state dict's pickle is ~100 bytes per tensor). */
+export const MAX_PTH_PICKLE_BYTES = 256 * 2 ** 20;
+
+/** Expanded views may always materialise this many elements (4 MiB of float32)... */
+export const MAX_EXPANDED_ELEMENTS = 2 ** 20;
+
+/** ...or this many times the elements of their storage, whichever is larger. */
+export const MAX_EXPANSION_RATIO = 64;
+
+/**
+ * All tensors read from one checkpoint together may materialise at most this many elements
+ * or `MAX_EXPANSION_RATIO` times the storage elements read, whichever is larger (many
+ * views of one small storage would otherwise add up without bound).
+ */
+export const MAX_TOTAL_EXPANDED_ELEMENTS = 2 ** 24;
+
+// Maps, not object literals: storage names come from the file and must never reach
+// Object.prototype (`toString`, `__proto__`).
+const STORAGE_TYPES = new Map<string, TorchDType>([
+  ['FloatStorage', 'float32'],
+  ['DoubleStorage', 'float64'],
+  ['HalfStorage', 'float16'],
+  ['BFloat16Storage', 'bfloat16'],
+  ['LongStorage', 'int64'],
+  ['IntStorage', 'int32'],
+  ['ShortStorage', 'int16'],
+  ['CharStorage', 'int8'],
+  ['ByteStorage', 'uint8'],
+  ['BoolStorage', 'bool'],
+]);
 
 const TORCH_ITEM_SIZE: Record<TorchDType, number> = {
   float32: 4, float64: 8, float16: 2, bfloat16: 2, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1,
 };
 
 /** torch names we recognise but cannot load, with the reason given in the error. */
-const UNSUPPORTED_TORCH: Record<string, string> = {
+const UNSUPPORTED_TORCH = new Map<string, string>(Object.entries({
   'torch._utils._rebuild_qtensor': 'quantized tensors are not supported',
   'torch._utils._rebuild_sparse_tensor': 'sparse tensors are not supported',
   'torch._utils._rebuild_sparse_csr_tensor': 'sparse tensors are not supported',
@@ -50,7 +78,7 @@ const UNSUPPORTED_TORCH: Record<string, string> = {
   'torch.QInt32Storage': 'quantized tensors are not supported',
   'torch.storage.UntypedStorage': 'untyped storages are not supported (save tensors, not storages)',
   'torch.UntypedStorage': 'untyped storages are not supported (save tensors, not storages)',
-};
+}));
 
 /** A storage referenced by the pickle (persistent id), resolved against the archive lazily. */
 export interface TorchStorageRef {
@@ -89,8 +117,11 @@ export interface CheckpointTensor {
 export interface PthReadOptions {
   /** Verify each archive entry's CRC-32 (default true). */
   verifyCrc?: boolean;
-  /** Decompressor for deflated entries (the Node helper passes `zlib.inflateRawSync`). */
-  inflateRaw?: (data: Uint8Array) => Uint8Array;
+  /**
+   * Decompressor for deflated entries; it must stop at `maxOutputLength` bytes (the Node
+   * helper passes `zlib.inflateRawSync` with that limit). See {@link readZip}.
+   */
+  inflateRaw?: (data: Uint8Array, maxOutputLength: number) => Uint8Array;
   /** Unknown pickle globals: `'error'` (default) or inert `'opaque'` placeholders. */
   unknownGlobals?: 'error' | 'opaque';
 }
@@ -200,12 +231,12 @@ function makeGlobals(): (module: string, name: string) => PyGlobal | undefined {
     for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
     return out;
   });
-  for (const name of Object.keys(STORAGE_TYPES)) add('torch', name);
+  for (const name of STORAGE_TYPES.keys()) add('torch', name);
   return (module, name) => {
     const q = `${module}.${name}`;
     const g = known.get(q);
     if (g) return g;
-    const why = UNSUPPORTED_TORCH[q];
+    const why = UNSUPPORTED_TORCH.get(q);
     if (why) throw new CheckpointError(`global '${q}': ${why}`);
     return undefined;
   };
@@ -241,18 +272,18 @@ function isRowMajor(shape: readonly number[], stride: readonly number[]): boolea
   return true;
 }
 
-/** Copies a (possibly strided) tensor out of its storage bytes into a row-major typed array. */
-function gather(bytes: Uint8Array, ref: TorchTensorRef, name: string): CheckpointTensor {
+/**
+ * Checks a view against its storage bytes (reach, and the expansion limit) before anything
+ * is allocated; returns its element count.
+ */
+function checkView(bytes: Uint8Array, ref: TorchTensorRef, name: string): number {
   const { dtype: src } = ref.storage;
   const item = TORCH_ITEM_SIZE[src];
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const shape = [...ref.shape];
+  const shape = ref.shape;
   let n = 1;
   for (const d of shape) n *= d;
   if (!Number.isSafeInteger(n)) fail(`tensor '${name}': shape [${shape.join(', ')}] is too large`);
-  const target = TARGET[src];
-  const out = alloc(target, n);
-  if (n === 0) return { dtype: target, shape, data: out, sourceDType: src };
+  if (n === 0) return 0;
   // Highest element index touched, checked against the storage's length.
   let maxIndex = ref.storageOffset;
   for (let d = 0; d < shape.length; d++) maxIndex += (shape[d]! - 1) * ref.stride[d]!;
@@ -263,6 +294,29 @@ function gather(bytes: Uint8Array, ref: TorchTensorRef, name: string): Checkpoin
         `but its storage '${ref.storage.key}' holds only ${storageElems} ${src} elements (corrupt or truncated data)`,
     );
   }
+  // A view can hold more elements than its storage only when strides overlap (expand()).
+  // Those are legitimate but rare in state dicts; bound what a tiny file can make us allocate.
+  const expandLimit = Math.max(MAX_EXPANDED_ELEMENTS, MAX_EXPANSION_RATIO * storageElems);
+  if (n > storageElems && n > expandLimit) {
+    fail(
+      `tensor '${name}': shape [${shape.join(', ')}] with stride [${ref.stride.join(', ')}] would materialise ${n} elements from a storage of ` +
+        `${storageElems} element${storageElems === 1 ? '' : 's'} (an expanded or overlapping view); this reader materialises at most ` +
+        `${MAX_EXPANDED_ELEMENTS} elements or ${MAX_EXPANSION_RATIO}× the storage for such views. Re-save the tensor with .clone() to store it in full`,
+    );
+  }
+  return n;
+}
+
+/** Copies a (possibly strided) tensor out of its storage bytes into a row-major typed array. */
+function gather(bytes: Uint8Array, ref: TorchTensorRef, name: string): CheckpointTensor {
+  const { dtype: src } = ref.storage;
+  const item = TORCH_ITEM_SIZE[src];
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const shape = [...ref.shape];
+  const n = checkView(bytes, ref, name);
+  const target = TARGET[src];
+  if (n === 0) return { dtype: target, shape, data: alloc(target, 0), sourceDType: src };
+  const out = alloc(target, n);
   // Fast path: a row-major view whose storage type is also the output type (float32,
   // float64, int32) is one byte copy on a little-endian host.
   if ((src === 'float32' || src === 'float64' || src === 'int32') && LITTLE_ENDIAN_HOST && isRowMajor(shape, ref.stride)) {
@@ -336,7 +390,14 @@ export function readPth(bytes: Uint8Array, options: PthReadOptions = {}): PthChe
   const prefix = pkls[0]!.slice(0, -'/data.pkl'.length);
   const byteorderEntry = `${prefix}/byteorder`;
   if (zip.entries.has(byteorderEntry)) {
-    const order = new TextDecoder().decode(zip.read(byteorderEntry)).trim();
+    let raw: Uint8Array;
+    try {
+      raw = zip.read(byteorderEntry, 64);
+    } catch (e) {
+      if (e instanceof CheckpointError) fail(e.message);
+      throw e;
+    }
+    const order = new TextDecoder().decode(raw).trim();
     if (order !== 'little') fail(`archive byte order is '${order}'; only little-endian archives are supported`);
   }
   const storages = new Map<string, TorchStorageRef>();
@@ -345,13 +406,14 @@ export function readPth(bytes: Uint8Array, options: PthReadOptions = {}): PthChe
       throw new CheckpointError(`unsupported persistent id (expected ('storage', type, key, location, numel))`);
     }
     const [, type, key, location, numel] = pid as [string, unknown, unknown, unknown, unknown];
-    if (!(type instanceof PyGlobal) || type.module !== 'torch' || !(type.name in STORAGE_TYPES)) {
-      throw new CheckpointError('persistent id does not name a known torch storage type');
+    const dtype = type instanceof PyGlobal && type.module === 'torch' ? STORAGE_TYPES.get(type.name) : undefined;
+    if (dtype === undefined) {
+      const what = type instanceof PyGlobal ? `'${type.qualifiedName}'` : 'no global';
+      throw new CheckpointError(`persistent id names ${what}, which is not a known torch storage type`);
     }
     if (typeof key !== 'string' || typeof location !== 'string' || typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) {
       throw new CheckpointError('malformed storage persistent id');
     }
-    const dtype = STORAGE_TYPES[type.name]!;
     const prev = storages.get(key);
     if (prev) {
       if (prev.dtype !== dtype) throw new CheckpointError(`storage '${key}' is used with two dtypes (${prev.dtype}, ${dtype})`);
@@ -364,7 +426,7 @@ export function readPth(bytes: Uint8Array, options: PthReadOptions = {}): PthChe
   const pklName = `${prefix}/data.pkl`;
   let object: unknown;
   try {
-    object = unpickle(zip.read(pklName), {
+    object = unpickle(zip.read(pklName, MAX_PTH_PICKLE_BYTES), {
       findGlobal: makeGlobals(),
       persistentLoad,
       unknownGlobals: options.unknownGlobals ?? 'error',
@@ -375,6 +437,10 @@ export function readPth(bytes: Uint8Array, options: PthReadOptions = {}): PthChe
     throw e;
   }
   const storageBytes = new Map<string, Uint8Array>();
+  // The memory budget across tensors: storage elements read and tensor elements made so far.
+  let storageElemsRead = 0;
+  let materialised = 0;
+  const counted = new WeakSet<TorchTensorRef>();
   return {
     object,
     prefix,
@@ -383,27 +449,62 @@ export function readPth(bytes: Uint8Array, options: PthReadOptions = {}): PthChe
       let data = storageBytes.get(key);
       if (!data) {
         const entry = `${prefix}/data/${key}`;
-        if (!zip.entries.has(entry)) fail(`tensor '${name}': its storage entry '${entry}' is missing from the archive`);
+        const info = zip.entries.get(entry);
+        if (!info) fail(`tensor '${name}': its storage entry '${entry}' is missing from the archive`);
+        const need = ref.storage.numel * TORCH_ITEM_SIZE[ref.storage.dtype];
+        // torch.save writes exactly the storage's bytes; refuse a larger claim before inflating it.
+        if (info.uncompressedSize > need) {
+          fail(`tensor '${name}': storage entry '${entry}' declares ${info.uncompressedSize} bytes but the pickle records ${ref.storage.numel} ${ref.storage.dtype} elements (${need} bytes)`);
+        }
         try {
           data = zip.read(entry);
         } catch (e) {
           if (e instanceof CheckpointError) fail(`tensor '${name}': ${e.message}`);
           throw e;
         }
-        const need = ref.storage.numel * TORCH_ITEM_SIZE[ref.storage.dtype];
         if (data.length < need) {
           fail(`tensor '${name}': storage entry '${entry}' has ${data.length} bytes but the pickle records ${ref.storage.numel} ${ref.storage.dtype} elements (${need} bytes)`);
         }
         storageBytes.set(key, data);
+        storageElemsRead += Math.floor(data.length / TORCH_ITEM_SIZE[ref.storage.dtype]);
+      }
+      if (!counted.has(ref)) {
+        const n = checkView(data, ref, name);
+        const budget = Math.max(MAX_TOTAL_EXPANDED_ELEMENTS, MAX_EXPANSION_RATIO * storageElemsRead);
+        if (materialised + n > budget) {
+          fail(
+            `tensor '${name}': the checkpoint's tensors would materialise ${materialised + n} elements in all from ${storageElemsRead} storage elements ` +
+              `(many views sharing storage); this reader materialises at most ${MAX_TOTAL_EXPANDED_ELEMENTS} elements or ${MAX_EXPANSION_RATIO}× the storage read. ` +
+              `Re-save the tensors with .clone() to store them in full`,
+          );
+        }
+        materialised += n;
+        counted.add(ref);
       }
       return gather(data, ref, name);
     },
   };
 }
 
+/** A dict key for messages, never recursing into (or spelling out all of) what the file holds. */
+function keyText(k: unknown): string {
+  if (typeof k === 'string') return k.length > 80 ? `${k.slice(0, 80)}…` : k;
+  if (typeof k === 'number' || typeof k === 'boolean' || typeof k === 'bigint') return String(k);
+  if (k === null) return 'None';
+  if (Array.isArray(k)) return `(a tuple of ${k.length})`;
+  if (k instanceof PyDict) return `(a ${k.className})`;
+  return `(${describeValue(k)})`;
+}
+
+/** The first keys of a dict for messages. */
+function keyList(d: PyDict): string {
+  const keys = [...d.map.keys()];
+  return keys.slice(0, 8).map(keyText).join(', ') + (keys.length > 8 ? `, … (${keys.length} keys)` : '');
+}
+
 function describeValue(x: unknown): string {
   if (x === null) return 'None';
-  if (x instanceof PyDict) return `a ${x.className} with keys [${[...x.map.keys()].slice(0, 8).map(String).join(', ')}]`;
+  if (x instanceof PyDict) return `a ${x.className} with keys [${keyList(x)}]`;
   if (x instanceof PyObject) return `an object of ${x.cls}`;
   if (x instanceof TorchTensorRef) return 'a tensor';
   if (Array.isArray(x)) return 'a list/tuple';
@@ -416,7 +517,7 @@ const DEFAULT_KEYS = ['model', 'state_dict', 'model_ema', 'module', 'net'];
 export function findStateDict(object: unknown, key?: string): { dict: PyDict; key: string | null } {
   if (!(object instanceof PyDict)) fail(`the checkpoint holds ${describeValue(object)}, not a dict`);
   if (key !== undefined) {
-    if (!object.map.has(key)) fail(`the checkpoint has no key '${key}' (top-level keys: ${[...object.map.keys()].map(String).join(', ')})`);
+    if (!object.map.has(key)) fail(`the checkpoint has no key '${key}' (top-level keys: ${keyList(object)})`);
     const v = object.map.get(key);
     if (!(v instanceof PyDict)) fail(`checkpoint['${key}'] is ${describeValue(v)}, not a state dict`);
     return { dict: v, key };
@@ -441,7 +542,7 @@ export function parsePthStateDict(bytes: Uint8Array, options: PthStateDictOption
   const where = key === null ? 'the state dict' : `checkpoint['${key}']`;
   const entries: [string, TorchTensorRef][] = [];
   for (const [k, v] of dict.map) {
-    if (typeof k !== 'string') fail(`${where} has a non-string key ${String(k)}`);
+    if (typeof k !== 'string') fail(`${where} has a non-string key ${keyText(k)}`);
     if (!(v instanceof TorchTensorRef)) fail(`${where}['${k}'] is ${describeValue(v)}, not a tensor`);
     entries.push([k, v]);
   }

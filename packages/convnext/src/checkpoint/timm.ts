@@ -50,7 +50,8 @@ export function officialToTimmKey(key: string): string | null {
     if (rest === 'grn.gamma' || rest === 'grn.beta') return `stages.${i}.blocks.${j}.${BLOCK_OFFICIAL_TO_TIMM[rest]}`;
     const dot = rest.indexOf('.');
     const mod = dot < 0 ? rest : rest.slice(0, dot);
-    const mapped = BLOCK_OFFICIAL_TO_TIMM[mod];
+    // Own keys only: `mod` comes from the file and may be `constructor` or `__proto__`.
+    const mapped = Object.prototype.hasOwnProperty.call(BLOCK_OFFICIAL_TO_TIMM, mod) ? BLOCK_OFFICIAL_TO_TIMM[mod] : undefined;
     if (mapped === undefined || dot < 0) return null;
     return `stages.${i}.blocks.${j}.${mapped}${rest.slice(dot)}`;
   }

@@ -3,6 +3,11 @@
  * archives. Deflated entries are supported only when an `inflateRaw` function is passed
  * (the Node file helpers pass `node:zlib`'s); `torch.save` writes stored entries.
  *
+ * An entry never inflates past the uncompressed size its central directory declares (the
+ * decompressor is given that size as its output limit), and callers can refuse a declared
+ * size before anything is inflated (see {@link ZipArchive.read}), so a small "zip bomb"
+ * costs bounded time and memory.
+ *
  * @module
  */
 import { CheckpointError } from './errors.js';
@@ -23,15 +28,23 @@ export interface ZipEntry {
 export interface ZipReadOptions {
   /** Verify each entry's CRC-32 when it is read (default true). */
   verifyCrc?: boolean;
-  /** Decompressor for deflated (method 8) entries; without it they are refused. */
-  inflateRaw?: (data: Uint8Array) => Uint8Array;
+  /**
+   * Decompressor for deflated (method 8) entries; without it they are refused. It must stop
+   * (throw) once the output would exceed `maxOutputLength`, the entry's declared size, e.g.
+   * `(d, max) => zlib.inflateRawSync(d, { maxOutputLength: Math.max(1, max) })`.
+   */
+  inflateRaw?: (data: Uint8Array, maxOutputLength: number) => Uint8Array;
 }
 
 /** A parsed ZIP archive: entries by name, readable on demand. */
 export interface ZipArchive {
   readonly entries: ReadonlyMap<string, ZipEntry>;
-  /** The entry's uncompressed bytes (a view into the archive for stored entries). Throws if absent. */
-  read(name: string): Uint8Array;
+  /**
+   * The entry's uncompressed bytes (a view into the archive for stored entries). Throws if
+   * absent, if it declares more than `maxBytes` (checked before inflating), or if it inflates
+   * past its declared size.
+   */
+  read(name: string, maxBytes?: number): Uint8Array;
 }
 
 const SIG_EOCD = 0x06054b50;
@@ -162,11 +175,14 @@ export function readZip(bytes: Uint8Array, options: ZipReadOptions = {}): ZipArc
   const cache = new Map<string, Uint8Array>();
   return {
     entries,
-    read(name: string): Uint8Array {
+    read(name: string, maxBytes?: number): Uint8Array {
       const hit = cache.get(name);
       if (hit) return hit;
       const e = entries.get(name);
       if (!e) fail(`entry '${name}' is missing from the archive`);
+      if (maxBytes !== undefined && e.uncompressedSize > maxBytes) {
+        fail(`entry '${name}' declares ${e.uncompressedSize} bytes, more than the limit of ${maxBytes} bytes for it (corrupt or hostile file)`);
+      }
       const h = e.localHeaderOffset;
       if (dv.getUint32(h, true) !== SIG_LOCAL) fail(`entry '${name}': no local file header at offset ${h}`);
       const start = h + 30 + dv.getUint16(h + 26, true) + dv.getUint16(h + 28, true);
@@ -174,11 +190,15 @@ export function readZip(bytes: Uint8Array, options: ZipReadOptions = {}): ZipArc
       let data = bytes.subarray(start, start + e.compressedSize);
       if (e.method === 8) {
         if (!options.inflateRaw) fail(`entry '${name}' is deflate-compressed and no decompressor was given`);
+        const tooBig = (): never => fail(`entry '${name}' inflates to more than its declared ${e.uncompressedSize} bytes (corrupt, or a decompression bomb)`);
         try {
-          data = options.inflateRaw(data);
+          data = options.inflateRaw(data, e.uncompressedSize);
         } catch (err) {
+          // node:zlib's error when maxOutputLength is reached.
+          if ((err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') tooBig();
           fail(`entry '${name}': cannot inflate: ${(err as Error).message}`);
         }
+        if (data.length > e.uncompressedSize) tooBig();
         if (data.length !== e.uncompressedSize) fail(`entry '${name}': inflated to ${data.length} bytes, expected ${e.uncompressedSize}`);
       }
       if (verifyCrc) {

@@ -1,7 +1,8 @@
 /**
  * Training checkpoints: one safetensors file holding the model, the optimizer state and
  * (optionally) the EMA weights, with the run's progress and config as JSON metadata.
- * Written atomically (temp file + fsync + rename), so a crash never leaves a half file.
+ * Written atomically (temp file + fsync + rename), so a crash never leaves a half file;
+ * the temp file a killed save leaves behind is removed by the next save of the same path.
  */
 import type { Tensor } from '@tsgrad/core';
 import type { Module, Optimizer, BaseGroup, ParamState } from '@tsgrad/nn';
@@ -46,6 +47,53 @@ interface CheckpointMeta {
 
 const META_KEY = 'tsgrad.train';
 
+/** Saves of each path in flight in this process, so that cleanup never removes a live temp file. */
+const inFlight = new Map<string, number>();
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes temp files that earlier saves of `path` left behind when killed mid-write
+ * (`writeFileAtomic` names them `.<name>.<pid>.<time>.<random>.tmp`). A temp file whose
+ * process is still running (another save in progress) is kept. Returns the removed paths.
+ * Node only (imports `node:fs` lazily).
+ */
+export async function removeStaleCheckpointTemps(path: string): Promise<string[]> {
+  const fs = await import('node:fs');
+  const nodePath = await import('node:path');
+  const dir = nodePath.dirname(path);
+  const base = nodePath.basename(path);
+  let names: string[];
+  try {
+    names = await fs.promises.readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  const prefix = `.${base}.`;
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const m = /^(\d+)\.\d+\.[a-z0-9]*\.tmp$/.exec(name.slice(prefix.length));
+    if (!m) continue;
+    const pid = Number(m[1]);
+    // Our own pid: stale unless this process is saving `path` right now.
+    const live = pid === process.pid ? (inFlight.get(path) ?? 0) > 0 : processAlive(pid);
+    if (live) continue;
+    const full = nodePath.join(dir, name);
+    await fs.promises.rm(full, { force: true });
+    removed.push(full);
+  }
+  return removed;
+}
+
 /** Saves model, optimizer (and EMA) state and progress to `path` atomically. */
 export async function saveCheckpoint(path: string, model: Module, optimizer: Optimizer<BaseGroup>, ema: Module | null, config: TrainConfig, progress: TrainProgress): Promise<void> {
   const tensors: Record<string, Tensor> = {};
@@ -66,7 +114,15 @@ export async function saveCheckpoint(path: string, model: Module, optimizer: Opt
     progress,
     optimizer: { paramGroups: sd.paramGroups, scalars, stepCount: optimizer.stepCount },
   };
-  await saveSafetensors(path, tensors, { [META_KEY]: JSON.stringify(meta) });
+  await removeStaleCheckpointTemps(path);
+  inFlight.set(path, (inFlight.get(path) ?? 0) + 1);
+  try {
+    await saveSafetensors(path, tensors, { [META_KEY]: JSON.stringify(meta) });
+  } finally {
+    const left = (inFlight.get(path) ?? 1) - 1;
+    if (left > 0) inFlight.set(path, left);
+    else inFlight.delete(path);
+  }
 }
 
 /** A loaded checkpoint, before it is applied. */

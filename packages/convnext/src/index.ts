@@ -42,7 +42,7 @@ export { augmentImage, mixBatch, type ImageAugment, type MixAugment } from './da
 export { DataLoader, type LoaderOptions, type LoadedBatch } from './data/loader.js';
 // Training: the engine, its config and checkpoints, and the command line.
 export { defaultTrainConfig, checkConfig, type TrainConfig } from './train/config.js';
-export { train, chooseBackend, runFiles, runModel, plotRun, type TrainHooks, type TrainResult, type RunFiles } from './train/engine.js';
+export { train, chooseBackend, resumeConfig, runFiles, runModel, plotRun, NonFiniteLossError, type TrainHooks, type TrainResult, type RunFiles, type MetricsLine } from './train/engine.js';
 export { saveCheckpoint, loadCheckpoint, type TrainProgress, type EpochEval, type LoadedCheckpoint } from './train/checkpoint.js';
 export { chartsSvg, smooth, type Chart, type Series } from './train/plot.js';
 export { confusionSvg } from './train/confusion.js';

@@ -60,4 +60,26 @@ describe('Ctrl-C during training', () => {
     expect(lines.filter((l) => l.kind === 'step').map((l) => l.step)).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
     expect(lines.at(-1)).toMatchObject({ kind: 'epoch', step: 32 });
   }, 120_000);
+
+  it('run by node as the installed bin is (no tsx parent): Ctrl-C saves within a step or two', async () => {
+    const out = join(root, 'bin');
+    const log = join(out, 'metrics.jsonl');
+    const p = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', 'packages/convnext/src/cli.ts', 'train', ...tiny, '--out', out], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    let sentAfter = 0;
+    const poll = setInterval(() => {
+      if (sentAfter === 0 && existsSync(log) && readFileSync(log, 'utf8').length > 0) {
+        sentAfter = readFileSync(log, 'utf8').trim().split('\n').length;
+        p.kill('SIGINT');
+      }
+    }, 10);
+    const code = await new Promise<number | null>((done) => p.on('close', (c) => done(c)));
+    clearInterval(poll);
+    expect(code).toBe(130);
+    const at = Number(/stopped at step (\d+); resume with --resume\./.exec(stdout)?.[1]);
+    expect(at).toBeGreaterThanOrEqual(sentAfter);
+    expect(at).toBeLessThanOrEqual(sentAfter + 2);
+    expect((JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { step: number }).step).toBe(at);
+  }, 60_000);
 });

@@ -19,13 +19,17 @@ import { realpathSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DATASET_NAMES, openDataset, type DatasetName } from './data/datasets.js';
+import { DATASET_NAMES, type DatasetName } from './data/datasets.js';
+import { openDatasetNode } from './data/node/open-datasets-node.js';
+import { parseRandAugment } from './data/randaugment.js';
 import { evaluateRun, resolveRun } from './eval.js';
 import { exportConvNeXtOnnx } from './export/onnx/convnext-onnx.js';
 import { exportConvNeXtSafetensors } from './export/safetensors-export.js';
 import { formatModelInfo, type ModelInfoOptions } from './info.js';
 import { writeFileAtomic } from '@tsgrad/nn';
-import { listImages, loadRunForPredict, loadWeightsForPredict, predictImages, type PredictModel } from './predict/predict-node.js';
+import { listImages, loadRunForPredict, loadWeightsForPredict, predictImages, predictMetadata, type PredictModel } from './predict/predict-node.js';
+import { runRoadmapAblationCommand } from './roadmap-ablation-node.js';
+import { formatRoadmapTable } from './roadmap-flops.js';
 import { CONVNEXT_VARIANTS, type ConvNeXtVariant } from './model.js';
 import { loadCheckpoint } from './train/checkpoint.js';
 import { defaultTrainConfig, type TrainConfig } from './train/config.js';
@@ -37,6 +41,7 @@ const USAGE = `Usage: tsgrad-convnext <command> [options]
 
 Commands:
   train   train a ConvNeXt on a dataset (shapes, fashion-mnist, mnist, cifar10, cifar100)
+          or a folder of your images
   eval    measure a trained run on a validation split: top-1, top-5, loss, per-class
           accuracy, and a confusion matrix written into the run folder
   info    parameters, FLOPs, per-stage shapes and a per-layer table of a ConvNeXt
@@ -44,6 +49,7 @@ Commands:
           trained run or official ImageNet-1k weights (.pth or timm .safetensors)
   export  write a run's or official weights as safetensors (official or timm names,
           loadable by PyTorch with no mapping) or as ONNX (opset 17)
+  roadmap-ablation  train every step of the paper's ResNet-50 -> ConvNeXt-T roadmap, scaled down
 
 Run 'tsgrad-convnext <command> --help' for the options of a command.
 
@@ -62,6 +68,9 @@ const DATA_HELP = `Datasets (--dataset):
   mnist           IDX files in --data-dir (from https://ossci-datasets.s3.amazonaws.com/mnist/)
   cifar10         --data-dir: the extracted cifar-10-batches-bin folder
   cifar100        --data-dir: the extracted cifar-100-binary folder (train.bin, test.bin)
+  folder          --data-dir: your images, ROOT/train/<class>/*.jpg|png and ROOT/val/<class>/...,
+                  or ROOT/<class>/* split by --val-fraction; pictures are cropped/resized to
+                  --image-size (e.g. 224 with --stem-stride 4)
 `;
 
 const HELP = `Usage: tsgrad-convnext train [options]
@@ -90,8 +99,19 @@ Options (defaults in brackets):
   --mixup X            mixup alpha, 0 = off [${defaultTrainConfig.mixup}]
   --cutmix X           cutmix alpha, 0 = off [${defaultTrainConfig.cutmix}]
   --drop-path X        stochastic depth rate [${defaultTrainConfig.dropPath}]
-  --crop-padding N     random-crop padding, 0 = off [${defaultTrainConfig.cropPadding}]
+  --crop-padding N     random-crop padding, 0 = off (when the resized crop is off) [${defaultTrainConfig.cropPadding}]
   --no-flip            no horizontal flips
+  --random-resized-crop, --no-random-resized-crop
+                       the paper's RandomResizedCrop [on for folder, off for the small datasets]
+  --scale a,b          its area range [${defaultTrainConfig.scale.join(',')}]
+  --ratio a,b          its aspect-ratio range [0.75,1.3333]
+  --aa SPEC            RandAugment: rand-m9-mstd0.5-inc1 (the paper's), none, or auto
+                       [auto: the paper's for folder, none for the small datasets]
+  --reprob X           random erasing probability [folder 0.25, the small datasets 0]
+  --remode MODE        random erasing fill: pixel, rand, const [${defaultTrainConfig.remode}]
+  --val-fraction X     folder without train/ and val/: share held out per class [${defaultTrainConfig.valFraction}]
+  --cache-mb N         folder: memory for decoded images per split [${defaultTrainConfig.cacheMb}]
+  --workers N          worker threads preparing batches ahead of the step, 0 = none [${defaultTrainConfig.workers}]
   --clip-grad X        clip the gradient norm
   --ema X              keep an EMA of the weights with this decay (evaluated instead of the model)
   --seed N             [${defaultTrainConfig.seed}]
@@ -101,7 +121,8 @@ Options (defaults in brackets):
   --resume             continue the run in --out from its checkpoint, with its saved
                        configuration: a flag that changes what the run learns is an error;
                        --epochs may extend it (warned: the cosine schedule is recomputed);
-                       --backend, --save-every and --data-dir may change
+                       --backend, --save-every, --workers, --cache-mb and
+                       --data-dir may change
   --log-every N        a metrics.jsonl line every N steps [10]
   --profile N          profile N steps after 1 warm-up step: print the top ops, write
                        profile.json (a Chrome trace for https://ui.perfetto.dev) into --out, stop
@@ -143,6 +164,9 @@ Options (defaults: the official ImageNet model):
   --kernel-size N      depthwise kernel [7]
   --depth N            table rows down to: 1 stages, 2 blocks, 3 layers in blocks [2]
   --run DIR            take the architecture and input of a training run (its checkpoint)
+  --roadmap            the paper's roadmap instead (ResNet-50 to ConvNeXt-T): every step's
+                       params and GFLOPs beside Table 10's GFLOPs and top-1 (--image-size,
+                       --num-classes, --in-chans apply)
   --help
 `;
 
@@ -165,7 +189,7 @@ Options:
   --classes FILE       with --weights: class names, one per line [ImageNet-1k for 1000 classes]
   --top-k N            classes per image [5]
   --image-size N       model input side [224 with --weights; the run's]
-  --crop-pct X         [0.875 with --weights; 1 for a run]
+  --crop-pct X         [0.875 with --weights; a run's own eval crop: 0.875 for an image folder, 1 otherwise]
   --batch-size N       images per forward pass [16]
   --backend NAME       auto js wasm webgpu [auto]
   --json               print the results as JSON
@@ -206,6 +230,12 @@ function list(flag: string, v: string): number[] {
   const parts = v.split(',').map((x) => num(flag, x, 0, true));
   if (parts.length !== 4) throw new Error(`--${flag} must be 4 comma-separated integers, got '${v}'`);
   return parts;
+}
+
+function pair(flag: string, v: string): [number, number] {
+  const parts = v.split(',').map((x) => num(flag, x, 0));
+  if (parts.length !== 2) throw new Error(`--${flag} must be two comma-separated numbers (min,max), got '${v}'`);
+  return parts as [number, number];
 }
 
 function datasetFlag(v: string | undefined): DatasetName | undefined {
@@ -257,6 +287,8 @@ export interface InfoArgs {
   readonly opts: ModelInfoOptions;
   /** `--help`. */
   readonly help: boolean;
+  /** `--roadmap`: print the paper's roadmap table (every step's params and FLOPs) instead. */
+  readonly roadmap?: boolean;
 }
 
 /** Parses `train`'s command line into a config (throws a clear error for bad flags; a leading `train` is allowed). */
@@ -288,6 +320,16 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
       'drop-path': { type: 'string' },
       'crop-padding': { type: 'string' },
       'no-flip': { type: 'boolean' },
+      'random-resized-crop': { type: 'boolean' },
+      'no-random-resized-crop': { type: 'boolean' },
+      scale: { type: 'string' },
+      ratio: { type: 'string' },
+      aa: { type: 'string' },
+      reprob: { type: 'string' },
+      remode: { type: 'string' },
+      'val-fraction': { type: 'string' },
+      'cache-mb': { type: 'string' },
+      workers: { type: 'string' },
       'clip-grad': { type: 'string' },
       ema: { type: 'string' },
       seed: { type: 'string' },
@@ -329,6 +371,15 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
     cutmix: num('cutmix', values.cutmix, d.cutmix),
     cropPadding: num('crop-padding', values['crop-padding'], d.cropPadding, true),
     flip: !values['no-flip'],
+    randomResizedCrop: values['random-resized-crop'] ? true : values['no-random-resized-crop'] ? false : d.randomResizedCrop,
+    scale: values.scale === undefined ? d.scale : pair('scale', values.scale),
+    ratio: values.ratio === undefined ? d.ratio : pair('ratio', values.ratio),
+    aa: values.aa ?? d.aa,
+    reprob: values.reprob === undefined ? d.reprob : num('reprob', values.reprob, 0),
+    remode: (values.remode ?? d.remode) as TrainConfig['remode'],
+    valFraction: num('val-fraction', values['val-fraction'], d.valFraction),
+    cacheMb: num('cache-mb', values['cache-mb'], d.cacheMb),
+    workers: num('workers', values.workers, d.workers, true),
     clipGrad: values['clip-grad'] === undefined ? d.clipGrad : num('clip-grad', values['clip-grad'], 0),
     emaDecay: values.ema === undefined ? d.emaDecay : num('ema', values.ema, 0),
     seed: num('seed', values.seed, d.seed, true),
@@ -337,6 +388,15 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
     saveEvery: num('save-every', values['save-every'], d.saveEvery, true),
   };
   backendFlag(config.backend);
+  if (values['random-resized-crop'] && values['no-random-resized-crop']) throw new Error('--random-resized-crop and --no-random-resized-crop contradict each other');
+  if (!['pixel', 'rand', 'const'].includes(config.remode)) throw new Error(`--remode must be pixel, rand or const, got '${config.remode}'`);
+  if (config.aa !== 'auto' && config.aa !== 'none') {
+    try {
+      parseRandAugment(config.aa);
+    } catch (e) {
+      throw new Error(`--aa: ${(e as Error).message}`);
+    }
+  }
   if (!Object.hasOwn(CONVNEXT_VARIANTS, config.model)) throw new Error(`--model must be one of ${Object.keys(CONVNEXT_VARIANTS).join(', ')}, got '${config.model}'`);
   if (config.inChans !== null && config.inChans !== 1 && config.inChans !== 3) throw new Error(`--in-chans must be 1 or 3, got ${config.inChans}`);
   if (config.cifar100Labels !== 'fine' && config.cifar100Labels !== 'coarse') throw new Error(`--cifar100-labels must be fine or coarse, got '${String(config.cifar100Labels)}'`);
@@ -344,17 +404,17 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
   if (profile !== null && profile < 1) throw new Error(`--profile must be a positive number of steps, got ${profile}`);
   const logEvery = num('log-every', values['log-every'], 10, true);
   if (logEvery < 1) throw new Error(`--log-every must be a positive number of steps, got ${logEvery}`);
-  // The config fields the user named (flag 'min-lr' -> minLr; --ema -> emaDecay, --no-flip -> flip).
+  // The config fields the user named (flag 'min-lr' -> minLr; --ema -> emaDecay, --no-X -> X).
   const explicit: Record<string, unknown> = {};
   for (const t of tokens ?? []) {
     if (t.kind !== 'option') continue;
-    const key = t.name === 'ema' ? 'emaDecay' : t.name === 'no-flip' ? 'flip' : t.name.replace(/-([a-z0-9])/g, (_, ch: string) => ch.toUpperCase());
+    const key = t.name === 'ema' ? 'emaDecay' : t.name.replace(/^no-/, '').replace(/-([a-z0-9])/g, (_, ch: string) => ch.toUpperCase());
     if (Object.hasOwn(config, key)) explicit[key] = config[key as keyof TrainConfig];
   }
   return { config, resume: values.resume ?? false, help: values.help ?? false, profile, explicit: explicit as Partial<TrainConfig>, logEvery };
 }
 
-const COMMANDS = ['train', 'eval', 'info', 'predict', 'export'] as const;
+const COMMANDS = ['train', 'eval', 'info', 'predict', 'export', 'roadmap-ablation'] as const;
 
 /** Runs the command line; returns the process exit code (0 done, 1 failed, 2 bad usage, 130 stopped). */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -369,6 +429,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (cmd === 'info') return await runInfo(rest);
     if (cmd === 'predict') return await runPredict(rest);
     if (cmd === 'export') return await runExport(rest);
+    if (cmd === 'roadmap-ablation') return await runRoadmapAblationCommand(rest);
   } catch (e) {
     process.stderr.write(`error: ${(e as Error).message}\n`);
     return 1;
@@ -516,7 +577,7 @@ async function runEval(argv: readonly string[]): Promise<number> {
  */
 function runInput(c: TrainConfig): { numClasses: number; inChans: number; imageSize: number } {
   try {
-    const ds = openDataset(c, 'val');
+    const ds = openDatasetNode(c, 'val');
     return { numClasses: ds.classes.length, inChans: ds.shape[0], imageSize: ds.shape[1] };
   } catch {
     const grey = c.dataset === 'mnist' || c.dataset === 'fashion-mnist';
@@ -544,6 +605,7 @@ export async function parseInfoArgs(argv: readonly string[]): Promise<InfoArgs> 
       'kernel-size': { type: 'string' },
       depth: { type: 'string' },
       run: { type: 'string' },
+      roadmap: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -583,7 +645,7 @@ export async function parseInfoArgs(argv: readonly string[]): Promise<InfoArgs> 
     kernelSize: pos('kernel-size', values['kernel-size'], 7),
     maxDepth: pos('depth', values.depth, 2),
   };
-  return { opts, help: false };
+  return { opts, help: false, ...(values.roadmap ? { roadmap: true } : {}) };
 }
 
 async function runInfo(argv: readonly string[]): Promise<number> {
@@ -597,7 +659,9 @@ async function runInfo(argv: readonly string[]): Promise<number> {
     process.stdout.write(INFO_HELP);
     return 0;
   }
-  process.stdout.write(formatModelInfo(a.opts));
+  const size = a.opts.inputSize;
+  const side = typeof size === 'number' ? size : 224;
+  process.stdout.write(a.roadmap ? formatRoadmapTable({ inputSize: side, numClasses: a.opts.numClasses ?? 1000, inChans: a.opts.inChans ?? 3 }) : formatModelInfo(a.opts));
   return 0;
 }
 
@@ -811,7 +875,7 @@ async function runExport(argv: readonly string[]): Promise<number> {
           naming: a.naming,
           convMlp: a.convMlp,
           // A run's classes and input conventions travel with its weights (predict --weights reads them back).
-          ...(a.run ? { metadata: { 'tsgrad.classes': JSON.stringify(pm.classes), 'tsgrad.normalization': JSON.stringify(pm.normalization), 'tsgrad.imageSize': JSON.stringify(pm.imageSize) } } : {}),
+          ...(a.run ? { metadata: predictMetadata(pm) } : {}),
         });
   pm.model.dispose();
   await writeFileAtomic(a.out, bytes);

@@ -7,7 +7,8 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { noGrad, tidy } from '@tsgrad/core';
 import { writeFileAtomic } from '@tsgrad/nn';
-import { datasetNormalization, openDataset, type DatasetName } from './data/datasets.js';
+import { datasetNormalization, type DatasetName } from './data/datasets.js';
+import { openDatasetNode } from './data/node/open-datasets-node.js';
 import { DataLoader } from './data/loader.js';
 import { loadCheckpoint } from './train/checkpoint.js';
 import { defaultTrainConfig, type TrainConfig } from './train/config.js';
@@ -139,7 +140,7 @@ export async function evaluateRun(opts: EvalOptions): Promise<EvalResult> {
   const dataset = opts.dataset ?? config.dataset;
   const own = dataset === config.dataset;
   const spec = { ...config, dataset, dataDir: opts.dataDir !== undefined ? opts.dataDir : own ? config.dataDir : null };
-  const val = openDataset(spec, 'val');
+  const val = openDatasetNode(spec, 'val');
   const backend = await chooseBackend(opts.backend ?? 'auto');
   const model = runModel(config, val.classes.length, val.shape[0]);
   let weights: 'ema' | 'model';

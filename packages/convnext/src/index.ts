@@ -57,7 +57,26 @@ export { exportConvNeXtSafetensors, convnextExportStateDict, type SafetensorsExp
 export { exportConvNeXtOnnx, ONNX_OPSET, type OnnxExportOptions } from './export/onnx/convnext-onnx.js';
 export { encodeOnnxModel, ONNX_FLOAT, ONNX_INT64, type OnnxModel, type OnnxNode, type OnnxTensor, type OnnxValueInfo, type OnnxAttribute } from './export/onnx/proto.js';
 export { ProtoWriter } from './export/onnx/protobuf.js';
-export { resizeBicubic, resizeShorter, centerCrop, evalTransform, topK, type RgbImage, type EvalTransformOptions, type Prediction } from './predict/preprocess.js';
+// predict's input: timm's eval transform on data/'s PIL-exact resize and crop (resizeByteImage, resizeShorterSide, centerCropByteImage below), normalised; top-k.
+export { evalTransform, topK, type EvalTransformOptions, type Prediction } from './predict/preprocess.js';
 export { inferConvNeXtArch, convnextFromStateDict, type InferredArch } from './predict/from-state-dict.js';
 export { IMAGENET_CLASSES } from './imagenet-classes.js';
 export { parsePredictArgs, parseExportArgs, type PredictArgs, type ExportArgs } from './cli.js';
+// The paper's augmentation on 8-bit images (PIL-exact resize, RandomResizedCrop, timm RandAugment, RandomErasing), image folders (decoder passed in; Node's is under data/node) and prefetching.
+export { type ByteImage, Rng, roundHalfEven, checkByteImage, emptyByteImage, floatToByteImage, byteToFloatImage, cropByteImage, flipByteImage } from './data/byte-image.js';
+export { resizeByteImage, resizeShorterSide, type ResizeFilter } from './data/resize.js';
+export { randomResizedCrop, randomResizedCropParams, centerCrop as centerCropByteImage, evalResizeCrop, type ResizedCropOptions, type CropBox } from './data/crop.js';
+export { parseRandAugment, randAugment, randAugmentOp, levelToArg, applyOp, autoContrast, equalize, posterize, solarize, grey, smooth as smoothFilter, blend, affine, rotate, RAND_TRANSFORMS, RAND_INCREASING_TRANSFORMS, type RandAugmentConfig, type RandAugmentOpName } from './data/randaugment.js';
+export { randomErase, type EraseMode, type RandomErasingOptions } from './data/random-erasing.js';
+export { augmentExample, exampleGenerator, type ExampleNormalization } from './data/augment.js';
+export { isByteImageDataset, type ByteImageDataset } from './data/byte-dataset.js';
+export { ImageFolderDataset, type ImageFolderEntry, type ImageFolderOptions } from './data/image-folder.js';
+export { hostBatchToTensors, type HostBatch } from './data/loader.js';
+export { Prefetcher, InlineProducer, type BatchProducer } from './data/prefetch.js';
+export { resolveAugmentDefaults, PAPER_RANDAUGMENT } from './train/config.js';
+export { trainAugment } from './train/engine.js';
+// torchvision's ResNets (the roadmap's starting point).
+export { ResNet, BasicBlock, Bottleneck, RESNET_VARIANTS, resnet, resnet18, resnet34, resnet50, resnet101, type ResNetVariant, type ResNetOptions, type ResNetVariantOptions } from './resnet.js';
+// The paper's roadmap, ResNet-50 to ConvNeXt-T: one configurable network, every step by name, and Table 10 recomputed.
+export { ROADMAP_STEPS, ROADMAP_CONFIGS, RoadmapBlock, RoadmapResNet, roadmap, roadmapConfig, roadmapNetwork, roadmapStageWidths, checkRoadmapConfig, type RoadmapStep, type RoadmapConfig, type RoadmapBuildOptions, type RoadmapOptions } from './roadmap.js';
+export { ROADMAP_PAPER, roadmapCost, roadmapTable, formatRoadmapTable, type PaperFigures, type RoadmapCost, type RoadmapCostOptions, type RoadmapRow } from './roadmap-flops.js';

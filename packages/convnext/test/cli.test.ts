@@ -72,7 +72,7 @@ describe('usage and --help', () => {
     expect((await cli('--epochs', '3')).err).toContain("did you mean 'tsgrad-convnext train --epochs 3'?");
     const bad = await cli('train', '--dataset', 'imagenet');
     expect(bad.code).toBe(2);
-    expect(bad.err).toContain("error: --dataset must be one of shapes, fashion-mnist, mnist, cifar10, cifar100, got 'imagenet'");
+    expect(bad.err).toContain("error: --dataset must be one of shapes, fashion-mnist, mnist, cifar10, cifar100, folder, got 'imagenet'");
     expect(bad.err).toContain("Run 'tsgrad-convnext train --help' for the options.");
     expect((await cli('train', '--in-chans', '2')).err).toContain('--in-chans must be 1 or 3, got 2');
     expect((await cli('eval')).err).toContain('eval needs a run folder: tsgrad-convnext eval RUN_DIR');

@@ -187,7 +187,7 @@ describe('datasets by name', () => {
     expect(() => openDataset(spec({ dataset: 'cifar10', inChans: 1 }), 'val')).toThrow(/cifar10: --in-chans 1 is not possible: its images have 3 channels/);
     expect(() => openDataset(spec({ dataset: 'mnist', dataDir: dir, inChans: 2 }), 'val')).toThrow(/mnist: --in-chans 2 is not possible: grey images take 1 \(as they are\) or 3 \(repeated\)/);
     expect(() => openDataset(spec({ dataset: 'cifar100' }), 'val')).toThrow(/cifar100: needs --data-dir, the extracted cifar-100-binary folder/);
-    expect(() => openDataset(spec({ dataset: 'imagenet' as 'shapes' }), 'val')).toThrow(/unknown dataset 'imagenet' \(have shapes, fashion-mnist, mnist, cifar10, cifar100\)/);
+    expect(() => openDataset(spec({ dataset: 'imagenet' as 'shapes' }), 'val')).toThrow(/unknown dataset 'imagenet' \(have shapes, fashion-mnist, mnist, cifar10, cifar100, folder\)/);
   });
 
   it('normalises each dataset with its own statistics, grey ones repeated to 3 channels', () => {

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportConvNeXtSafetensors } from '../src/export/safetensors-export.js';
 import { IMAGENET_CLASSES } from '../src/imagenet-classes.js';
 import { ConvNeXt } from '../src/model.js';
-import { decodeImageFile } from '../src/predict/decode-node.js';
+import { decodeImageFile } from '../src/data/node/image-folder-node.js';
 import { evalTransform, topK } from '../src/predict/preprocess.js';
 import { FASHION_MNIST_CLASSES } from '../src/data/mnist.js';
 import { cli, MICRO } from './helpers/cli-run.js';

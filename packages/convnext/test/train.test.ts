@@ -89,7 +89,7 @@ describe('train()', () => {
     expect(moved.config).toMatchObject({ out: 'elsewhere', backend: 'wasm', saveEvery: 5, dataDir: '/data', epochs: 4 });
     expect(moved.warnings).toEqual(['resume: reading the data from "/data" instead of the saved null']);
     // The CLI passes only the flags the user typed.
-    expect(parseTrainArgs(['train', '--resume', '--out', 'r', '--ema', '0.9', '--no-flip', '--min-lr', '0']).explicit).toEqual({ out: 'r', emaDecay: 0.9, flip: false, minLr: 0 });
+    expect(parseTrainArgs(['train', '--resume', '--out', 'r', '--ema', '0.9', '--no-flip', '--min-lr', '0', '--no-random-resized-crop', '--cache-mb', '8']).explicit).toEqual({ out: 'r', emaDecay: 0.9, flip: false, minLr: 0, randomResizedCrop: false, cacheMb: 8 });
   });
 
   it('metrics.jsonl: a line every logEvery steps and one per epoch with top-1 and top-5', async () => {

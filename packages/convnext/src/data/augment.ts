@@ -1,9 +1,19 @@
 /**
- * Data augmentation. Per-image transforms (random crop with padding, horizontal flip) run
- * on the host while a batch is assembled; batch mixing (mixup, cutmix) runs on tensors and
- * turns the labels into soft targets, as the ConvNeXt recipe does.
+ * Data augmentation. Per-image transforms run on the host while a batch is assembled, in
+ * the order of timm's training transform: random resized crop, random crop with padding,
+ * horizontal flip, RandAugment, normalisation, random erasing. Batch mixing (mixup,
+ * cutmix) runs on tensors and turns the labels into soft targets, as the ConvNeXt recipe
+ * does. Every random draw of an example comes from its own generator (see
+ * {@link exampleGenerator}), so an example's augmentation depends only on (seed, epoch,
+ * index): a resumed run, or a worker thread, makes the same pictures.
  */
 import { Generator, Tensor, add, fromTypedArray, mul, oneHot } from '@tsgrad/core';
+import { isByteImageDataset } from './byte-dataset.js';
+import { byteToFloatImage, floatToByteImage, Rng } from './byte-image.js';
+import { randomResizedCrop, type ResizedCropOptions } from './crop.js';
+import type { ImageDataset } from './dataset.js';
+import { parseRandAugment, randAugment, type RandAugmentConfig } from './randaugment.js';
+import { randomErase, type RandomErasingOptions } from './random-erasing.js';
 
 /** Per-image augmentation settings. */
 export interface ImageAugment {
@@ -11,6 +21,78 @@ export interface ImageAugment {
   readonly cropPadding?: number;
   /** Flip left-right with probability 0.5. */
   readonly horizontalFlip?: boolean;
+  /**
+   * torchvision's RandomResizedCrop to the dataset's image size (true: scale 0.08-1,
+   * ratio 3/4-4/3, bicubic; or the options). On datasets with byte images it crops the
+   * full-size picture.
+   */
+  readonly randomResizedCrop?: boolean | ResizedCropOptions;
+  /** timm RandAugment: a config string such as `rand-m9-mstd0.5-inc1`, or a parsed config. */
+  readonly randAugment?: string | RandAugmentConfig;
+  /** timm RandomErasing after normalisation (the recipe: probability 0.25, mode `pixel`). */
+  readonly randomErasing?: RandomErasingOptions;
+}
+
+/** Normalisation as the loader applies it: `(x - mean) / std` per channel. */
+export interface ExampleNormalization {
+  readonly mean: readonly number[];
+  readonly std: readonly number[];
+}
+
+const mix32 = (h: number): number => {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+};
+
+/**
+ * The generator of example `index`'s augmentation in `epoch` of a run seeded `seed`:
+ * the index fills the low 32 bits of the Philox key and a hash of (seed, epoch) the
+ * high 21, so streams never overlap within a run.
+ */
+export function exampleGenerator(seed: number, epoch: number, index: number): Generator {
+  const hi = mix32(mix32(seed >>> 0) ^ Math.imul(epoch + 1, 0x9e3779b9)) & 0x1fffff;
+  return new Generator(hi * 0x100000000 + (index >>> 0));
+}
+
+/**
+ * Example `index` of `ds` augmented as `aug` says and normalised, as a CHW float image
+ * of `ds.shape` (a new array). Deterministic in (`g`'s seed, `index`).
+ */
+export function augmentExample(ds: ImageDataset, index: number, aug: ImageAugment, g: Generator, normalize?: ExampleNormalization): { image: Float32Array; label: number } {
+  const shape = ds.shape;
+  const [c, h, w] = shape;
+  const rng = new Rng(g);
+  let image: Float32Array;
+  let label: number;
+  if (aug.randomResizedCrop) {
+    const opts = aug.randomResizedCrop === true ? {} : aug.randomResizedCrop;
+    let src;
+    if (isByteImageDataset(ds)) {
+      ({ image: src, label } = ds.getBytes(index));
+    } else {
+      const ex = ds.get(index);
+      [src, label] = [floatToByteImage(ex.image, shape), ex.label];
+    }
+    if (h !== w) throw new RangeError(`randomResizedCrop: needs square images, the dataset's are ${h}x${w}`);
+    if (src.channels !== c) throw new RangeError(`${ds.name}: example ${index} has ${src.channels} channels, expected ${c}`);
+    image = byteToFloatImage(randomResizedCrop(src, h, rng, opts));
+  } else {
+    const ex = ds.get(index);
+    [image, label] = [ex.image.slice(), ex.label];
+  }
+  if (image.length !== c * h * w) throw new Error(`${ds.name}: example ${index} has ${image.length} values, expected ${c * h * w} for shape [${shape.join(', ')}]`);
+  if (aug.cropPadding || aug.horizontalFlip) augmentImage(image, shape, aug, g);
+  if (aug.randAugment) {
+    const cfg = typeof aug.randAugment === 'string' ? parseRandAugment(aug.randAugment, normalize?.mean ?? new Array<number>(c).fill(0.5)) : aug.randAugment;
+    image = byteToFloatImage(randAugment(floatToByteImage(image, shape), cfg, rng), image);
+  }
+  if (normalize) {
+    const { mean, std } = normalize;
+    for (let ch = 0; ch < c; ch++) for (let p = 0; p < h * w; p++) image[ch * h * w + p] = (image[ch * h * w + p]! - mean[ch]!) / std[ch]!;
+  }
+  if (aug.randomErasing && aug.randomErasing.probability > 0) randomErase(image, shape, aug.randomErasing, rng);
+  return { image, label };
 }
 
 /** Applies `aug` to one CHW image in place, drawing from `g`. */

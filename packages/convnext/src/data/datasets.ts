@@ -8,7 +8,7 @@ import { MnistDataset } from './mnist.js';
 import { ShapesDataset } from './shapes.js';
 
 /** Names of the datasets {@link openDatasets} opens. */
-export const DATASET_NAMES = ['shapes', 'fashion-mnist', 'mnist', 'cifar10', 'cifar100'] as const;
+export const DATASET_NAMES = ['shapes', 'fashion-mnist', 'mnist', 'cifar10', 'cifar100', 'folder'] as const;
 /** A dataset name. */
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
@@ -32,6 +32,8 @@ export const DATASET_STATS: Readonly<Record<DatasetName | 'imagenet', Normalizat
   mnist: { mean: [0.1307], std: [0.3081] },
   'fashion-mnist': { mean: [0.286], std: [0.353] },
   imagenet: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+  // Photos in a folder: ImageNet's statistics, as timm and the official weights use.
+  folder: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
 };
 
 /** The normalisation of `name` for images with `channels` channels (grey statistics are repeated to 3). */
@@ -99,6 +101,9 @@ export function openDataset(s: DatasetSpec, split: 'train' | 'val'): ImageDatase
       if (s.dataset === 'cifar10') return new Cifar10Dataset(s.dataDir, fileSplit);
       return new Cifar100Dataset(s.dataDir, fileSplit, { labels: s.cifar100Labels ?? 'fine' });
     }
+    case 'folder':
+      // Decoding files is Node-only: openDatasetNode (data/node/open-datasets-node.ts) opens folders.
+      throw new Error(`folder: image folders are opened in Node by openDatasetNode or openImageFolder (data/node), not by openDataset`);
     default:
       throw new RangeError(`unknown dataset '${String(s.dataset)}' (have ${DATASET_NAMES.join(', ')})`);
   }

@@ -5,8 +5,9 @@
  * have seen.
  */
 import { Generator, Tensor, fromTypedArray } from '@tsgrad/core';
-import { augmentImage, type ImageAugment } from './augment.js';
+import { augmentExample, exampleGenerator, type ImageAugment } from './augment.js';
 import type { ImageDataset } from './dataset.js';
+import { parseRandAugment } from './randaugment.js';
 
 /** Options of {@link DataLoader}. */
 export interface LoaderOptions {
@@ -21,6 +22,19 @@ export interface LoaderOptions {
   readonly normalize?: { readonly mean: readonly number[]; readonly std: readonly number[] };
   /** Drop the last incomplete batch (default true for training loaders). */
   readonly dropLast?: boolean;
+}
+
+/** A batch on the host: `N * C * H * W` normalised pixels and `N` labels (what worker threads send back). */
+export interface HostBatch {
+  readonly pixels: Float32Array;
+  readonly labels: Int32Array;
+  /** `[N, C, H, W]`. */
+  readonly shape: readonly [number, number, number, number];
+}
+
+/** Uploads a host batch as tensors on the current backend. */
+export function hostBatchToTensors(b: HostBatch): LoadedBatch {
+  return { images: fromTypedArray(b.pixels, [...b.shape], 'float32'), labels: fromTypedArray(b.labels, [b.shape[0]], 'int32') };
 }
 
 /** A batch of images `[N, C, H, W]` (float32) and labels `[N]` (int32). */
@@ -43,11 +57,15 @@ export interface LoadedBatch {
 export class DataLoader {
   /** The epoch the next `for` loop over the loader iterates (starts at 0; each loop adds one). */
   nextEpoch = 0;
+  /** The augmentation with its RandAugment string parsed once (fill colour: the normalisation mean, as timm). */
+  private readonly aug: ImageAugment | undefined;
 
   constructor(
     readonly dataset: ImageDataset,
     readonly opts: LoaderOptions,
   ) {
+    const ra = opts.augment?.randAugment;
+    this.aug = opts.augment && typeof ra === 'string' ? { ...opts.augment, randAugment: parseRandAugment(ra, opts.normalize?.mean ?? new Array<number>(dataset.shape[0]).fill(0.5)) } : opts.augment;
     if (!Number.isInteger(opts.batchSize) || opts.batchSize <= 0) throw new RangeError(`DataLoader: batchSize must be a positive integer, got ${opts.batchSize}`);
     if (opts.normalize && (opts.normalize.mean.length !== dataset.shape[0] || opts.normalize.std.length !== dataset.shape[0])) {
       throw new RangeError(`DataLoader: normalize needs one mean and std per channel (${dataset.shape[0]})`);
@@ -60,8 +78,11 @@ export class DataLoader {
     return (this.opts.dropLast ?? true) ? Math.floor(n) : Math.ceil(n);
   }
 
-  /** The order of examples in `epoch`. */
+  private lastOrder: { epoch: number; order: Int32Array } | null = null;
+
+  /** The order of examples in `epoch` (the last epoch's is kept: batches ask for it often). */
   order(epoch: number): Int32Array {
+    if (this.lastOrder?.epoch === epoch) return this.lastOrder.order;
     const n = this.dataset.length;
     const idx = Int32Array.from({ length: n }, (_, i) => i);
     if (this.opts.shuffle ?? true) {
@@ -71,32 +92,44 @@ export class DataLoader {
         [idx[i], idx[j]] = [idx[j]!, idx[i]!];
       }
     }
+    this.lastOrder = { epoch, order: idx };
     return idx;
   }
 
   /** Batch `b` of `epoch` (0-based), on the current backend. */
   batch(epoch: number, b: number, order = this.order(epoch)): LoadedBatch {
+    return hostBatchToTensors(this.hostBatch(epoch, b, order));
+  }
+
+  /** The dataset indices of batch `b` of `epoch`. */
+  batchIndices(epoch: number, b: number, order = this.order(epoch)): Int32Array {
     if (b < 0 || b >= this.batchesPerEpoch) throw new RangeError(`DataLoader: batch ${b} is out of range (${this.batchesPerEpoch} per epoch)`);
     const bs = this.opts.batchSize;
-    const picks = order.subarray(b * bs, Math.min(order.length, (b + 1) * bs));
+    return order.subarray(b * bs, Math.min(order.length, (b + 1) * bs));
+  }
+
+  /**
+   * Example `i` as the loader gives it in `epoch`: augmented (its draws depend only on
+   * seed, epoch and `i`) and normalised, `C * H * W` values.
+   */
+  example(epoch: number, i: number): { image: Float32Array; label: number } {
+    const g = exampleGenerator(this.opts.seed ?? 0, epoch, i);
+    return augmentExample(this.dataset, i, this.aug ?? {}, g, this.opts.normalize);
+  }
+
+  /** Batch `b` of `epoch` on the host (no tensors): what {@link batch} uploads. */
+  hostBatch(epoch: number, b: number, order = this.order(epoch)): HostBatch {
+    const picks = this.batchIndices(epoch, b, order);
     const [c, h, w] = this.dataset.shape;
     const per = c * h * w;
-    const pix = new Float32Array(picks.length * per);
+    const pixels = new Float32Array(picks.length * per);
     const labels = new Int32Array(picks.length);
-    const g = new Generator(((this.opts.seed ?? 0) * 7919 + epoch) * 100_003 + b + 1);
     picks.forEach((i, k) => {
-      const ex = this.dataset.get(i);
-      if (ex.image.length !== per) throw new Error(`${this.dataset.name}: example ${i} has ${ex.image.length} values, expected ${per} for shape [${this.dataset.shape.join(', ')}]`);
-      const img = ex.image.slice();
-      if (this.opts.augment) augmentImage(img, this.dataset.shape, this.opts.augment, g);
-      if (this.opts.normalize) {
-        const { mean, std } = this.opts.normalize;
-        for (let ch = 0; ch < c; ch++) for (let p = 0; p < h * w; p++) img[ch * h * w + p] = (img[ch * h * w + p]! - mean[ch]!) / std[ch]!;
-      }
-      pix.set(img, k * per);
+      const ex = this.example(epoch, i);
+      pixels.set(ex.image, k * per);
       labels[k] = ex.label;
     });
-    return { images: fromTypedArray(pix, [picks.length, c, h, w], 'float32'), labels: fromTypedArray(labels, [picks.length], 'int32') };
+    return { pixels, labels, shape: [picks.length, c, h, w] };
   }
 
   /** The batches of `epoch`, in order, as `[images, labels]`. */

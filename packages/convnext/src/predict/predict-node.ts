@@ -10,7 +10,10 @@ import { loadSafetensors } from '@tsgrad/nn';
 import { CheckpointError } from '../checkpoint/errors.js';
 import { loadPthFile } from '../checkpoint/pth.js';
 import { CIFAR100_CLASSES, CIFAR100_COARSE_CLASSES, CIFAR10_CLASSES } from '../data/cifar.js';
-import { DATASET_STATS, datasetNormalization, openDataset, type Normalization } from '../data/datasets.js';
+import { DATASET_STATS, datasetNormalization, type Normalization } from '../data/datasets.js';
+import { ImageFolderDataset } from '../data/image-folder.js';
+import { decodeImageFile, IMAGE_EXTENSIONS } from '../data/node/image-folder-node.js';
+import { openDatasetNode } from '../data/node/open-datasets-node.js';
 import { FASHION_MNIST_CLASSES, MNIST_CLASSES } from '../data/mnist.js';
 import { SHAPE_CLASSES } from '../data/shapes.js';
 import { resolveRun } from '../eval.js';
@@ -19,7 +22,6 @@ import type { ConvNeXt, ConvNeXtVariant } from '../model.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
 import { defaultTrainConfig, type TrainConfig } from '../train/config.js';
 import { runModel } from '../train/engine.js';
-import { decodeImageFile, IMAGE_EXTENSIONS } from './decode-node.js';
 import { convnextFromStateDict, type InferredArch } from './from-state-dict.js';
 import { evalTransform, topK, type Prediction } from './preprocess.js';
 
@@ -35,6 +37,8 @@ export interface PredictModel {
   readonly imageSize: number;
   /** Crop share of the eval transform (resize the shorter side to `imageSize / cropPct`, center-crop `imageSize`). */
   readonly cropPct: number;
+  /** A run on an image folder: images are first reduced to this shorter side, as its validation saw them (see `EvalTransformOptions.maxSide`). */
+  readonly maxSide?: number;
   /** Input channels (1: images are converted to grey). */
   readonly channels: 1 | 3;
   /** What was loaded, for the report. */
@@ -66,7 +70,7 @@ export async function loadWeightsFile(path: string): Promise<WeightsFile> {
 }
 
 /** What `tsgrad-convnext export` records about a run in the safetensors metadata, when valid. */
-function exportedRunInfo(meta: Readonly<Record<string, string>>): { classes?: string[]; normalization?: Normalization; imageSize?: number } {
+function exportedRunInfo(meta: Readonly<Record<string, string>>): { classes?: string[]; normalization?: Normalization; imageSize?: number; cropPct?: number; maxSide?: number } {
   const parse = (k: string): unknown => {
     try {
       return meta[k] === undefined ? undefined : JSON.parse(meta[k]!);
@@ -77,10 +81,29 @@ function exportedRunInfo(meta: Readonly<Record<string, string>>): { classes?: st
   const classes = parse('tsgrad.classes');
   const norm = parse('tsgrad.normalization') as Normalization | undefined;
   const size = parse('tsgrad.imageSize');
+  const crop = parse('tsgrad.cropPct');
+  const maxSide = parse('tsgrad.maxSide');
   return {
     ...(Array.isArray(classes) && classes.every((c) => typeof c === 'string') ? { classes: classes as string[] } : {}),
     ...(norm && Array.isArray(norm.mean) && Array.isArray(norm.std) ? { normalization: { mean: norm.mean, std: norm.std } } : {}),
     ...(typeof size === 'number' && Number.isInteger(size) && size > 0 ? { imageSize: size } : {}),
+    ...(typeof crop === 'number' && crop > 0 && crop <= 1 ? { cropPct: crop } : {}),
+    ...(typeof maxSide === 'number' && Number.isInteger(maxSide) && maxSide > 0 ? { maxSide } : {}),
+  };
+}
+
+/**
+ * The safetensors metadata `tsgrad-convnext export` writes for a run, so that predict
+ * `--weights` on the file preprocesses and names classes as predict on the run does:
+ * classes, normalisation, input size, eval crop share and an image folder's `maxSide`.
+ */
+export function predictMetadata(pm: PredictModel): Record<string, string> {
+  return {
+    'tsgrad.classes': JSON.stringify(pm.classes),
+    'tsgrad.normalization': JSON.stringify(pm.normalization),
+    'tsgrad.imageSize': JSON.stringify(pm.imageSize),
+    'tsgrad.cropPct': JSON.stringify(pm.cropPct),
+    ...(pm.maxSide !== undefined ? { 'tsgrad.maxSide': JSON.stringify(pm.maxSide) } : {}),
   };
 }
 
@@ -92,7 +115,7 @@ export interface WeightsPredictOptions {
   readonly classesFile?: string;
   /** Input side (default: a tsgrad export's recorded size, else 224). */
   readonly imageSize?: number;
-  /** Crop share (default 0.875, timm's for ConvNeXt at 224; 1 for a tsgrad export of a run). */
+  /** Crop share (default 0.875, timm's for ConvNeXt at 224; for a tsgrad export of a run, the run's: recorded, else 1). */
   readonly cropPct?: number;
 }
 
@@ -127,24 +150,37 @@ export async function loadWeightsForPredict(path: string, o: WeightsPredictOptio
     classes,
     normalization,
     imageSize: o.imageSize ?? run.imageSize ?? 224,
-    cropPct: o.cropPct ?? (run.imageSize ? 1 : 0.875),
+    // Exports from before tsgrad.cropPct was recorded came from runs predicted at crop 1.
+    cropPct: o.cropPct ?? run.cropPct ?? (run.imageSize ? 1 : 0.875),
+    ...(run.maxSide !== undefined ? { maxSide: run.maxSide } : {}),
     channels: arch.inChans as 1 | 3,
     description: `${name}, ${arch.numClasses} classes, from ${path}`,
   };
 }
 
-/** Class names and image side of a run's dataset, without its files when they are gone. */
-function runDataset(c: TrainConfig): { classes: readonly string[]; imageSize: number } {
+/** What predict needs of a run's dataset: class names, image side, and how its validation crops. */
+interface RunDatasetInfo {
+  readonly classes: readonly string[];
+  readonly imageSize: number;
+  readonly cropPct: number;
+  readonly maxSide?: number;
+}
+
+/** A run's dataset as predict needs it (see {@link RunDatasetInfo}), without its files when they are gone. */
+function runDataset(c: TrainConfig): RunDatasetInfo {
   try {
-    const ds = openDataset(c, 'val');
-    return { classes: ds.classes, imageSize: ds.shape[1] };
+    const ds = openDatasetNode(c, 'val');
+    // An image folder validates with timm's eval crop on images reduced to maxSide (ImageFolderDataset.get); predict does the same.
+    if (ds instanceof ImageFolderDataset) return { classes: ds.classes, imageSize: ds.shape[1], cropPct: ds.opts.cropPct ?? 0.875, maxSide: ds.opts.maxSide ?? 2 * ds.opts.imageSize };
+    // The other datasets are stored at the model's size: their eval sees the whole image, so predict resizes the whole picture (crop 1).
+    return { classes: ds.classes, imageSize: ds.shape[1], cropPct: 1 };
   } catch (e) {
-    const known: Record<string, { classes: readonly string[]; imageSize: number }> = {
-      shapes: { classes: SHAPE_CLASSES, imageSize: c.imageSize },
-      mnist: { classes: MNIST_CLASSES, imageSize: 28 },
-      'fashion-mnist': { classes: FASHION_MNIST_CLASSES, imageSize: 28 },
-      cifar10: { classes: CIFAR10_CLASSES, imageSize: 32 },
-      cifar100: { classes: c.cifar100Labels === 'coarse' ? CIFAR100_COARSE_CLASSES : CIFAR100_CLASSES, imageSize: 32 },
+    const known: Record<string, RunDatasetInfo> = {
+      shapes: { classes: SHAPE_CLASSES, imageSize: c.imageSize, cropPct: 1 },
+      mnist: { classes: MNIST_CLASSES, imageSize: 28, cropPct: 1 },
+      'fashion-mnist': { classes: FASHION_MNIST_CLASSES, imageSize: 28, cropPct: 1 },
+      cifar10: { classes: CIFAR10_CLASSES, imageSize: 32, cropPct: 1 },
+      cifar100: { classes: c.cifar100Labels === 'coarse' ? CIFAR100_COARSE_CLASSES : CIFAR100_CLASSES, imageSize: 32, cropPct: 1 },
     };
     const k = known[c.dataset];
     if (!k) throw new Error(`the run's dataset '${c.dataset}' cannot be opened to read its class names: ${(e as Error).message}`);
@@ -166,7 +202,7 @@ export async function loadRunForPredict(run: string): Promise<PredictModel> {
   const model = runModel(config, head[0]!, inChans);
   const which = loaded.applyWeights(model);
   model.eval();
-  const { classes, imageSize } = runDataset(config);
+  const { classes, imageSize, cropPct, maxSide } = runDataset(config);
   if (classes.length !== head[0]) throw new Error(`the run's head has ${head[0]} classes but its dataset ${config.dataset} has ${classes.length}`);
   const arch = config.depths || config.dims ? 'custom' : config.model;
   return {
@@ -174,7 +210,8 @@ export async function loadRunForPredict(run: string): Promise<PredictModel> {
     classes,
     normalization: datasetNormalization(config.dataset, inChans),
     imageSize,
-    cropPct: 1,
+    cropPct,
+    ...(maxSide !== undefined ? { maxSide } : {}),
     channels: inChans as 1 | 3,
     description: `ConvNeXt-${arch} trained on ${config.dataset} (${which === 'ema' ? 'EMA weights' : 'model weights'}), from ${checkpoint}`,
   };
@@ -228,7 +265,7 @@ export async function predictImages(pm: PredictModel, files: readonly string[], 
   for (let s = 0; s < files.length; s += bs) {
     const batch = files.slice(s, s + bs);
     const x = new Float32Array(batch.length * per);
-    batch.forEach((f, i) => x.set(evalTransform(decodeImageFile(f), { size, cropPct: pm.cropPct, mean: pm.normalization.mean, std: pm.normalization.std, channels: pm.channels }), i * per));
+    batch.forEach((f, i) => x.set(evalTransform(decodeImageFile(f), { size, cropPct: pm.cropPct, mean: pm.normalization.mean, std: pm.normalization.std, channels: pm.channels, ...(pm.maxSide !== undefined ? { maxSide: pm.maxSide } : {}) }), i * per));
     const logits = tidy(() => noGrad(() => Float32Array.from(pm.model.forward(fromTypedArray(x, [batch.length, pm.channels, size, size], 'float32')).dataSync() as Float32Array)));
     const n = pm.classes.length;
     batch.forEach((file, i) => out.push({ file, top: topK(logits.subarray(i * n, (i + 1) * n), k, pm.classes) }));

@@ -1,5 +1,7 @@
 /** The training configuration: every knob of a run, with defaults for the built-in demo. */
 import { DATASET_NAMES, type DatasetName } from '../data/datasets.js';
+import { parseRandAugment } from '../data/randaugment.js';
+import type { EraseMode } from '../data/random-erasing.js';
 import type { ConvNeXtVariant } from '../model.js';
 
 /** Everything a training run needs to know; {@link defaultTrainConfig} fills the rest. */
@@ -14,9 +16,9 @@ export interface TrainConfig {
   readonly stemStride: number;
   /** Maximum stochastic depth rate (default 0). */
   readonly dropPath: number;
-  /** Dataset: the built-in `shapes`, or `fashion-mnist`, `mnist`, `cifar10`, `cifar100` read from files. */
+  /** Dataset: the built-in `shapes`, `fashion-mnist`, `mnist`, `cifar10`, `cifar100` read from files, or `folder` (an image folder at `dataDir`). */
   readonly dataset: DatasetName;
-  /** Folder of the dataset files (required for CIFAR; MNIST and Fashion-MNIST also look in default places). */
+  /** Folder of the dataset files (required for CIFAR and image folders; MNIST and Fashion-MNIST also look in default places). */
   readonly dataDir: string | null;
   /** Model input channels: null for the dataset's own (1 for grey images); 3 repeats grey images to RGB. */
   readonly inChans: number | null;
@@ -26,8 +28,14 @@ export interface TrainConfig {
   readonly trainSize: number;
   /** Examples in the built-in dataset's validation split. */
   readonly valSize: number;
-  /** Image side of the built-in dataset (default 32). */
+  /** Image side of the built-in dataset, and the side image-folder pictures are cropped/resized to (default 32). */
   readonly imageSize: number;
+  /** Image folder without train/ and val/: the fraction of each class held out for validation. */
+  readonly valFraction: number;
+  /** Image folder: memory for decoded images in MiB (per split); beyond it images are decoded each time. */
+  readonly cacheMb: number;
+  /** Worker threads that decode and augment batches ahead of the step (0: on the main thread, on demand). */
+  readonly workers: number;
   /** Epochs to train. */
   readonly epochs: number;
   /** Images per optimizer step. */
@@ -46,10 +54,22 @@ export interface TrainConfig {
   readonly mixup: number;
   /** CutMix Beta parameter (0: off). */
   readonly cutmix: number;
-  /** Random crop padding in pixels (0: off). */
+  /** Random crop padding in pixels (0: off); used when the random resized crop is off. */
   readonly cropPadding: number;
   /** Random horizontal flips. */
   readonly flip: boolean;
+  /** RandomResizedCrop (the paper's), or null for the dataset's default: on for image folders, off for the small datasets. */
+  readonly randomResizedCrop: boolean | null;
+  /** RandomResizedCrop's area range (paper: 0.08-1). */
+  readonly scale: readonly [number, number];
+  /** RandomResizedCrop's aspect-ratio range (paper: 3/4-4/3). */
+  readonly ratio: readonly [number, number];
+  /** RandAugment as timm's string (`rand-m9-mstd0.5-inc1`, the paper's), `none`, or `auto`: the paper's for image folders, none for the small datasets. */
+  readonly aa: string;
+  /** Random erasing probability, or null for the dataset's default: 0.25 (the paper's) for image folders, 0 for the small datasets. */
+  readonly reprob: number | null;
+  /** Random erasing fill: `pixel` (the paper's: per-pixel normal), `rand` (per channel) or `const` (zeros). */
+  readonly remode: EraseMode;
   /** Clip the gradient's global norm to this (null: no clipping). */
   readonly clipGrad: number | null;
   /** EMA decay of the weights (null: no EMA). */
@@ -78,6 +98,9 @@ export const defaultTrainConfig: TrainConfig = {
   trainSize: 4096,
   valSize: 512,
   imageSize: 32,
+  valFraction: 0.1,
+  cacheMb: 1024,
+  workers: 0,
   epochs: 3,
   batchSize: 64,
   lr: 2e-3,
@@ -89,6 +112,12 @@ export const defaultTrainConfig: TrainConfig = {
   cutmix: 0,
   cropPadding: 2,
   flip: true,
+  randomResizedCrop: null,
+  scale: [0.08, 1],
+  ratio: [3 / 4, 4 / 3],
+  aa: 'auto',
+  reprob: null,
+  remode: 'pixel',
   clipGrad: null,
   emaDecay: null,
   seed: 0,
@@ -118,6 +147,39 @@ export function checkConfig(c: TrainConfig): TrainConfig {
   if (c.dataset === 'cifar10' && !c.dataDir) throw new Error('config: dataset cifar10 needs dataDir (the extracted cifar-10-batches-bin folder)');
   if (c.dataset === 'cifar100' && !c.dataDir) throw new Error('config: dataset cifar100 needs dataDir (the extracted cifar-100-binary folder)');
   if (c.inChans !== null && c.inChans !== 1 && c.inChans !== 3) throw new RangeError(`config: inChans must be 1, 3 or null (the dataset's own), got ${c.inChans}`);
+  if (c.dataset === 'folder' && !c.dataDir) throw new Error('config: dataset folder needs dataDir (a folder of class folders, or with train/ and val/ inside)');
+  if (!Number.isInteger(c.workers) || c.workers < 0) throw new RangeError(`config: workers must be a non-negative integer, got ${c.workers}`);
+  if (!(c.cacheMb >= 0) || !Number.isFinite(c.cacheMb)) throw new RangeError(`config: cacheMb must be a non-negative number, got ${c.cacheMb}`);
+  if (!(c.valFraction > 0 && c.valFraction < 1)) throw new RangeError(`config: valFraction must be in (0, 1), got ${c.valFraction}`);
+  for (const k of ['scale', 'ratio'] as const) {
+    const [a, b] = c[k];
+    if (c[k].length !== 2 || !(a! > 0 && a! <= b!) || !Number.isFinite(b!)) throw new RangeError(`config: ${k} must be two numbers 0 < min <= max, got [${c[k].join(', ')}]`);
+  }
+  if (c.scale[1]! > 1) throw new RangeError(`config: scale's maximum is a fraction of the image (<= 1), got ${c.scale[1]}`);
+  if (c.aa !== 'auto' && c.aa !== 'none') parseRandAugment(c.aa); // throws a clear error for a bad string
+  if (c.reprob !== null && !(c.reprob >= 0 && c.reprob <= 1)) throw new RangeError(`config: reprob must be in [0, 1], got ${c.reprob}`);
+  if (c.remode !== 'pixel' && c.remode !== 'rand' && c.remode !== 'const') throw new RangeError(`config: remode must be pixel, rand or const, got '${String(c.remode)}'`);
   if (c.cifar100Labels !== 'fine' && c.cifar100Labels !== 'coarse') throw new RangeError(`config: cifar100Labels must be 'fine' or 'coarse', got '${String(c.cifar100Labels)}'`);
   return c;
+}
+
+/** The paper's RandAugment (ConvNeXt's `--aa`). */
+export const PAPER_RANDAUGMENT = 'rand-m9-mstd0.5-inc1';
+
+/**
+ * Resolves the dataset-dependent augmentation defaults (`aa: 'auto'`, `reprob: null`,
+ * `randomResizedCrop: null`): image folders get the paper's recipe (random resized
+ * crop, RandAugment rand-m9-mstd0.5-inc1, random erasing 0.25); the small 28/32-pixel
+ * datasets get pad-and-crop and flips only, because RandAugment's and the resized
+ * crop's strength is tuned for 224-pixel photos and 300-epoch runs, and costs accuracy
+ * in the short runs these datasets get here (docs/training.md).
+ */
+export function resolveAugmentDefaults(c: TrainConfig): TrainConfig {
+  const photos = c.dataset === 'folder';
+  return {
+    ...c,
+    aa: c.aa === 'auto' ? (photos ? PAPER_RANDAUGMENT : 'none') : c.aa,
+    reprob: c.reprob ?? (photos ? 0.25 : 0),
+    randomResizedCrop: c.randomResizedCrop ?? photos,
+  };
 }

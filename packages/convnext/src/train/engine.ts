@@ -5,16 +5,19 @@
  * per-epoch evaluation, atomic checkpoints, exact resumption, metrics and a plot.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { Generator, argmax, crossEntropy, eq, manualSeed, noGrad, recordFunction, setBackend, sum, tidy } from '@tsgrad/core';
 import { AdamW, LRScheduler, ModelEma, clipGradNorm_, cosineSchedule, writeFileAtomic } from '@tsgrad/nn';
 import { mixBatch } from '../data/augment.js';
-import { datasetNormalization, openDatasets } from '../data/datasets.js';
-import { DataLoader } from '../data/loader.js';
+import { datasetNormalization } from '../data/datasets.js';
+import { DataLoader, hostBatchToTensors, type LoaderOptions } from '../data/loader.js';
+import { openDatasetsNode } from '../data/node/open-datasets-node.js';
+import { WorkerPoolProducer } from '../data/node/worker-loader-node.js';
+import { InlineProducer, Prefetcher } from '../data/prefetch.js';
 import { ConvNeXt } from '../model.js';
 import { convnextParamGroups } from '../optim.js';
 import { loadCheckpoint, saveCheckpoint, type TrainProgress } from './checkpoint.js';
-import { checkConfig, defaultTrainConfig, type TrainConfig } from './config.js';
+import { checkConfig, defaultTrainConfig, resolveAugmentDefaults, type TrainConfig } from './config.js';
 import { chartsSvg, smooth } from './plot.js';
 
 /** What the engine reports while it runs (all optional). */
@@ -123,11 +126,11 @@ export async function chooseBackend(name: TrainConfig['backend'], report?: (mess
 }
 
 /** Settings a resumed run may change: where it lives and how it runs, not what it learns. */
-const RESUME_FREE = ['out', 'backend', 'saveEvery', 'dataDir'] as const;
+const RESUME_FREE = ['out', 'backend', 'saveEvery', 'dataDir', 'workers', 'cacheMb'] as const;
 
 /**
  * The configuration of a resumed run: the saved one, with `given` settings checked against
- * it. `out`, `backend`, `saveEvery` and `dataDir` may change (a note when they do);
+ * it. `out`, `backend`, `saveEvery`, `workers`, `cacheMb` and `dataDir` may change (`dataDir` with a note);
  * `epochs` may grow (the cosine schedule is then recomputed over the longer run, a
  * warning says so) but not shrink; any other difference is an error that names the field.
  */
@@ -194,28 +197,37 @@ export async function train(
   } = {},
 ): Promise<TrainResult> {
   const files = runFiles(config.out);
-  let c = checkConfig(config);
+  let c = resolveAugmentDefaults(checkConfig(config));
   const loaded = opts.resume && existsSync(files.checkpoint) ? await loadCheckpoint(files.checkpoint) : null;
   if (opts.resume && !loaded) throw new Error(`resume: no checkpoint at '${files.checkpoint}'; start a new run without --resume`);
   if (loaded) {
     // The saved config wins; see resumeConfig for what a resumed run may change.
-    const r = resumeConfig(loaded.config, { ...(opts.overrides ?? config), out: config.out });
-    c = checkConfig(r.config);
+    // Given settings compare after the same defaults resolution the saved config had (e.g. --aa auto).
+    const asked: Partial<TrainConfig> = { ...(opts.overrides ?? config), out: config.out };
+    const resolved = resolveAugmentDefaults({ ...defaultTrainConfig, ...loaded.config, ...asked });
+    const r = resumeConfig(loaded.config, Object.fromEntries(Object.keys(asked).map((k) => [k, resolved[k as keyof TrainConfig]])) as Partial<TrainConfig>);
+    c = resolveAugmentDefaults(checkConfig(r.config));
     for (const w of r.warnings) opts.hooks?.onWarning?.(w);
+  }
+  if (c.dataset === 'folder' && c.dataDir) {
+    // The run folder would become a (class) folder of the dataset.
+    const rel = relative(resolve(c.dataDir), resolve(c.out));
+    if (!rel.startsWith('..') && !rel.startsWith('/')) throw new Error(`train: --out '${c.out}' lies inside the image folder '${c.dataDir}'; put the run elsewhere`);
   }
   const logEvery = opts.logEvery ?? 10;
   if (!Number.isInteger(logEvery) || logEvery < 1) throw new RangeError(`train: logEvery must be a positive integer, got ${logEvery}`);
   mkdirSync(c.out, { recursive: true });
   const backend = await chooseBackend(c.backend, (m, warning) => (warning ? opts.hooks?.onWarning?.(m) : opts.hooks?.onBackend?.(m)));
 
-  const { train: trainSet, val: valSet } = openDatasets(c);
+  const { train: trainSet, val: valSet } = openDatasetsNode(c);
   manualSeed(c.seed);
   const [numClasses, inChans] = [trainSet.classes.length, trainSet.shape[0]];
   const model = runModel(c, numClasses, inChans, { dropPath: c.dropPath, generator: new Generator(c.seed) });
   const ema = c.emaDecay !== null ? new ModelEma(model, { decay: c.emaDecay, emaModel: runModel(c, numClasses, inChans) }) : null;
   const NORMALIZE = datasetNormalization(c.dataset, inChans);
   const optimizer = new AdamW(convnextParamGroups(model, { weightDecay: c.weightDecay }), { lr: c.lr, betas: [0.9, 0.999], eps: 1e-8, weightDecay: c.weightDecay });
-  const loader = new DataLoader(trainSet, { batchSize: c.batchSize, seed: c.seed, augment: { cropPadding: c.cropPadding, horizontalFlip: c.flip }, normalize: NORMALIZE });
+  const loaderOpts: LoaderOptions = { batchSize: c.batchSize, seed: c.seed, augment: trainAugment(c), normalize: NORMALIZE };
+  const loader = new DataLoader(trainSet, loaderOpts);
   const valLoader = new DataLoader(valSet, { batchSize: Math.min(256, c.batchSize * 2), shuffle: false, dropLast: false, normalize: NORMALIZE });
   const stepsPerEpoch = loader.batchesPerEpoch;
   if (stepsPerEpoch === 0) throw new Error(`train: the dataset has ${trainSet.length} examples, fewer than one batch of ${c.batchSize}`);
@@ -268,54 +280,61 @@ export async function train(
 
   const mixGen = new Generator(c.seed + 17);
   let stopped = false;
+  // Batches are made ahead of the step by worker threads (--workers N), or on demand here.
+  const producer = c.workers > 0 ? new WorkerPoolProducer(loader, { spec: c, split: 'train', loader: loaderOpts }, c.workers) : new InlineProducer(loader);
+  const prefetch = new Prefetcher(producer, { epochs: c.epochs, batchesPerEpoch: stepsPerEpoch, start: { epoch: progress.epoch, batch: progress.batch }, depth: 2, inline: c.workers === 0 });
   let window = { sum: 0, n: 0, t: performance.now() };
-  for (let epoch = progress.epoch; epoch < c.epochs && !stopped; epoch++) {
-    const order = loader.order(epoch);
-    for (let b = epoch === progress.epoch ? progress.batch : 0; b < stepsPerEpoch; b++) {
-      const lr = optimizer.paramGroups[0]!.lr;
-      const loss = tidy(() => {
-        const { images, labels } = loader.batch(epoch, b, order);
-        const { images: x, targets } = mixBatch(images, labels, trainSet.classes.length, { mixupAlpha: c.mixup, cutmixAlpha: c.cutmix, labelSmoothing: c.labelSmoothing }, mixGen);
-        // Labelled for `--profile` (free when not profiling).
-        const l = recordFunction('model.forward', () => crossEntropy(model.forward(x), targets));
-        const value = l.item();
-        // Checked before the update: the weights (and the checkpoint on disk) stay the last good ones.
-        if (!Number.isFinite(value)) return value;
-        l.backward(); // shows as autograd.backward
-        recordFunction('optimizer.step', () => {
-          if (c.clipGrad !== null) clipGradNorm_(model.parameters(), c.clipGrad);
-          optimizer.step();
-          optimizer.zeroGrad();
+  try {
+    for (let epoch = progress.epoch; epoch < c.epochs && !stopped; epoch++) {
+      for (let b = epoch === progress.epoch ? progress.batch : 0; b < stepsPerEpoch; b++) {
+        const lr = optimizer.paramGroups[0]!.lr;
+        const host = await prefetch.next(epoch, b);
+        const loss = tidy(() => {
+          const { images, labels } = hostBatchToTensors(host);
+          const { images: x, targets } = mixBatch(images, labels, trainSet.classes.length, { mixupAlpha: c.mixup, cutmixAlpha: c.cutmix, labelSmoothing: c.labelSmoothing }, mixGen);
+          // Labelled for `--profile` (free when not profiling).
+          const l = recordFunction('model.forward', () => crossEntropy(model.forward(x), targets));
+          const value = l.item();
+          // Checked before the update: the weights (and the checkpoint on disk) stay the last good ones.
+          if (!Number.isFinite(value)) return value;
+          l.backward(); // shows as autograd.backward
+          recordFunction('optimizer.step', () => {
+            if (c.clipGrad !== null) clipGradNorm_(model.parameters(), c.clipGrad);
+            optimizer.step();
+            optimizer.zeroGrad();
+          });
+          return value;
         });
-        return value;
-      });
-      if (!Number.isFinite(loss)) throw new NonFiniteLossError(loss, progress.step + 1, epoch + 1, files.checkpoint, savedStep);
-      ema?.update(model);
-      scheduler.step();
-      const next = b + 1 < stepsPerEpoch ? { epoch, batch: b + 1 } : { epoch: epoch + 1, batch: 0 };
-      progress = { ...progress, ...next, step: progress.step + 1, losses: [...progress.losses, [progress.step + 1, loss]] };
-      opts.hooks?.onStep?.({ step: progress.step, totalSteps, epoch, loss, lr });
-      window = { ...window, sum: window.sum + loss, n: window.n + 1 };
-      if (progress.step % logEvery === 0) {
-        const now = performance.now();
-        logLine({ kind: 'step', step: progress.step, epoch: epoch + 1, loss: window.sum / window.n, lr, imagesPerSec: (window.n * c.batchSize) / Math.max(1e-9, (now - window.t) / 1000), time: new Date().toISOString() });
-        window = { sum: 0, n: 0, t: now };
+        if (!Number.isFinite(loss)) throw new NonFiniteLossError(loss, progress.step + 1, epoch + 1, files.checkpoint, savedStep);
+        ema?.update(model);
+        scheduler.step();
+        const next = b + 1 < stepsPerEpoch ? { epoch, batch: b + 1 } : { epoch: epoch + 1, batch: 0 };
+        progress = { ...progress, ...next, step: progress.step + 1, losses: [...progress.losses, [progress.step + 1, loss]] };
+        opts.hooks?.onStep?.({ step: progress.step, totalSteps, epoch, loss, lr });
+        window = { ...window, sum: window.sum + loss, n: window.n + 1 };
+        if (progress.step % logEvery === 0) {
+          const now = performance.now();
+          logLine({ kind: 'step', step: progress.step, epoch: epoch + 1, loss: window.sum / window.n, lr, imagesPerSec: (window.n * c.batchSize) / Math.max(1e-9, (now - window.t) / 1000), time: new Date().toISOString() });
+          window = { sum: 0, n: 0, t: now };
+        }
+        // Yield to the event loop (a macrotask) so a Ctrl-C (SIGINT) handler runs within a step.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (opts.shouldStop?.()) {
+          stopped = true;
+          break;
+        }
+        if (c.saveEvery > 0 && progress.step % c.saveEvery === 0 && b + 1 < stepsPerEpoch) await save();
       }
-      // Yield to the event loop (a macrotask) so a Ctrl-C (SIGINT) handler runs within a step.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      if (opts.shouldStop?.()) {
-        stopped = true;
-        break;
+      if (!stopped) {
+        const r = recordFunction('evaluate', evaluate);
+        progress = { ...progress, evals: [...progress.evals, { epoch: epoch + 1, step: progress.step, ...r }] };
+        opts.hooks?.onEval?.({ epoch: epoch + 1, step: progress.step, ...r });
+        logLine({ kind: 'epoch', step: progress.step, epoch: epoch + 1, trainLoss: mean(progress.losses.filter(([st]) => st > epoch * stepsPerEpoch).map(([, l]) => l)), valLoss: r.loss, top1: r.accuracy, top5: r.top5, time: new Date().toISOString() });
       }
-      if (c.saveEvery > 0 && progress.step % c.saveEvery === 0 && b + 1 < stepsPerEpoch) await save();
+      await save();
     }
-    if (!stopped) {
-      const r = recordFunction('evaluate', evaluate);
-      progress = { ...progress, evals: [...progress.evals, { epoch: epoch + 1, step: progress.step, ...r }] };
-      opts.hooks?.onEval?.({ epoch: epoch + 1, step: progress.step, ...r });
-      logLine({ kind: 'epoch', step: progress.step, epoch: epoch + 1, trainLoss: mean(progress.losses.filter(([st]) => st > epoch * stepsPerEpoch).map(([, l]) => l)), valLoss: r.loss, top1: r.accuracy, top5: r.top5, time: new Date().toISOString() });
-    }
-    await save();
+  } finally {
+    await prefetch.close();
   }
   model.dispose();
   ema?.module?.dispose();
@@ -339,6 +358,19 @@ function countTopK(logits: ArrayLike<number>, labels: ArrayLike<number>, k: numb
     if (above < topk) hits++;
   }
   return hits;
+}
+
+/** The per-image training augmentation a (resolved) config asks for. */
+export function trainAugment(c: TrainConfig): NonNullable<LoaderOptions['augment']> {
+  const rrc = c.randomResizedCrop ?? c.dataset === 'folder';
+  const reprob = c.reprob ?? 0;
+  return {
+    cropPadding: rrc ? 0 : c.cropPadding,
+    horizontalFlip: c.flip,
+    ...(rrc ? { randomResizedCrop: { scale: c.scale, ratio: c.ratio } } : {}),
+    ...(c.aa !== 'none' && c.aa !== 'auto' ? { randAugment: c.aa } : {}),
+    ...(reprob > 0 ? { randomErasing: { probability: reprob, mode: c.remode } } : {}),
+  };
 }
 
 /** The run's plot: training loss (raw and smoothed; with label smoothing and mixed targets, so above the validation loss) and validation accuracy. */

@@ -26,7 +26,7 @@ import { evaluateRun, resolveRun } from './eval.js';
 import { exportConvNeXtOnnx } from './export/onnx/convnext-onnx.js';
 import { exportConvNeXtSafetensors } from './export/safetensors-export.js';
 import { formatModelInfo, type ModelInfoOptions } from './info.js';
-import { writeFileAtomic } from '@tsgrad/nn';
+import { writeFileAtomic } from '@tsgrad/nn/node';
 import { listImages, loadRunForPredict, loadWeightsForPredict, predictImages, predictMetadata, type PredictModel } from './predict/predict-node.js';
 import { runRoadmapAblationCommand } from './roadmap-ablation-node.js';
 import { formatRoadmapTable } from './roadmap-flops.js';

@@ -6,7 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { noGrad, tidy } from '@tsgrad/core';
-import { writeFileAtomic } from '@tsgrad/nn';
+import { writeFileAtomic } from '@tsgrad/nn/node';
 import { datasetNormalization, type DatasetName } from './data/datasets.js';
 import { openDatasetNode } from './data/node/open-datasets-node.js';
 import { DataLoader } from './data/loader.js';

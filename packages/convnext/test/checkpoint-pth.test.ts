@@ -9,13 +9,13 @@ import {
   PyObject,
   crc32,
   decodePthStateDict,
-  loadPthFile,
   opcodeName,
   parsePthStateDict,
   readPth,
   readZip,
   unpickle,
 } from '../src/checkpoint/index.js';
+import { loadPthFile } from '../src/checkpoint/pth-node.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/pth/', import.meta.url));
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(join(FIXTURES, name)));

@@ -5,27 +5,53 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CIFAR100_CLASSES, CIFAR100_COARSE_CLASSES, Cifar100Dataset } from '../src/data/cifar.js';
-import { DATASET_STATS, datasetNormalization, openDataset, openDatasets, type DatasetSpec } from '../src/data/datasets.js';
-import { encodeIdx, parseIdx } from '../src/data/idx.js';
+import { DATASET_STATS, datasetNormalization, type DatasetSpec } from '../src/data/datasets.js';
+import { decodeIdx, encodeIdx, parseIdx } from '../src/data/idx.js';
+import { IdxImageDataset } from '../src/data/idx-dataset.js';
+import { nodeGunzip } from '../src/data/idx-node.js';
+import { openDataset, openDatasets } from '../src/data/open-node.js';
 import { FASHION_MNIST_CLASSES, FASHION_MNIST_DEBIAN_DIR, MNIST_CLASSES, MnistDataset, defaultIdxDirs, findIdxFiles } from '../src/data/mnist.js';
 import { classImage, writeIdxDataset } from './helpers/idx-fixture.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tsgrad-datasets-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
+describe('IdxImageDataset (browser-safe, from bytes)', () => {
+  it('reads images and labels decoded from a Blob, grey or repeated to RGB, with the file reader\'s checks', async () => {
+    const px = Uint8Array.from({ length: 3 * 2 * 2 }, (_, i) => i * 20);
+    const images = await decodeIdx(new Blob([new Uint8Array(gzipSync(encodeIdx([3, 2, 2], px)))]), 'images');
+    const labels = await decodeIdx(encodeIdx([3], Uint8Array.from([2, 0, 1])), 'labels');
+    const ds = new IdxImageDataset(images, labels, { classes: FASHION_MNIST_CLASSES, name: 'fashion-mnist' });
+    expect([ds.length, ds.shape, ds.name]).toEqual([3, [1, 2, 2], 'fashion-mnist']);
+    const ex = ds.get(1);
+    expect(ex.label).toBe(0);
+    expect(Array.from(ex.image)).toEqual([80, 100, 120, 140].map((v) => Math.fround(v / 255)));
+    const rgb = new IdxImageDataset(images, labels, { classes: FASHION_MNIST_CLASSES, inChans: 3 });
+    expect(Array.from(rgb.get(0).image.subarray(8, 12))).toEqual(Array.from(rgb.get(0).image.subarray(0, 4)));
+    expect(() => new IdxImageDataset(images, labels, { classes: ['a', 'b'] })).toThrow(/idx: label 0 is 2; labels must be 0\.\.1/);
+    expect(() => new IdxImageDataset(labels, labels, { classes: FASHION_MNIST_CLASSES })).toThrow(/idx: the images are a 1-D array \[3\], expected \[count, rows, cols\]/);
+    const two = await decodeIdx(encodeIdx([2], Uint8Array.from([0, 1])), 'labels');
+    expect(() => new IdxImageDataset(images, two, { classes: FASHION_MNIST_CLASSES })).toThrow(/idx: 3 images but 2 labels/);
+    expect(() => ds.get(3)).toThrow();
+  });
+});
+
 describe('IDX files', () => {
-  it('round-trips and reads gzipped and plain bytes alike', () => {
+  it('round-trips and reads gzipped and plain bytes alike', async () => {
     const data = Uint8Array.from({ length: 2 * 3 * 4 }, (_, i) => i * 7);
     const idx = encodeIdx([2, 3, 4], data);
     expect(Array.from(idx.subarray(0, 16))).toEqual([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4]);
-    for (const bytes of [idx, new Uint8Array(gzipSync(idx))]) {
-      const a = parseIdx(bytes, 'x');
+    const gz = new Uint8Array(gzipSync(idx));
+    // parseIdx with Node's gunzip; decodeIdx (browser-safe) from bytes, a Blob and a Response.
+    const read = [parseIdx(idx, 'x'), parseIdx(gz, 'x', { gunzip: nodeGunzip }), await decodeIdx(gz, 'x'), await decodeIdx(new Blob([gz]), 'x'), await decodeIdx(new Response(idx.slice().buffer), 'x')];
+    for (const a of read) {
       expect(a.dims).toEqual([2, 3, 4]);
       expect(Array.from(a.data)).toEqual(Array.from(data));
     }
+    expect(() => parseIdx(gz, "'g'")).toThrow(/'g': the data is gzipped; parseIdx needs a gunzip function for that \(decodeIdx inflates by itself/);
   });
 
-  it('names a truncated, corrupt or foreign file', () => {
+  it('names a truncated, corrupt or foreign file', async () => {
     const idx = encodeIdx([4, 2, 2], new Uint8Array(16));
     expect(() => parseIdx(idx.subarray(0, 2), "'f'")).toThrow(/'f': 2 bytes is too short for an IDX file .* truncated/);
     expect(() => parseIdx(idx.subarray(0, 10), "'f'")).toThrow(/'f': the file is truncated inside its header \(10 bytes, the header of a 3-D IDX file has 16\)/);
@@ -36,9 +62,11 @@ describe('IDX files', () => {
     floats[2] = 0x0d;
     expect(() => parseIdx(floats, "'f'")).toThrow(/'f': IDX value type 0x0d is not supported; only unsigned bytes \(0x08\)/);
     const gz = new Uint8Array(gzipSync(idx));
-    expect(() => parseIdx(gz.subarray(0, gz.length - 12), "'f'")).toThrow(/'f': the gzip data is truncated or corrupt .*download the file again/);
+    expect(() => parseIdx(gz.subarray(0, gz.length - 12), "'f'", { gunzip: nodeGunzip })).toThrow(/'f': the gzip data is truncated or corrupt .*download the file again/);
+    await expect(decodeIdx(gz.subarray(0, gz.length - 12), "'f'")).rejects.toThrow(/'f': the gzip data is truncated or corrupt .*download the file again/);
     const bomb = new Uint8Array(gzipSync(new Uint8Array(1 << 20)));
-    expect(() => parseIdx(bomb, "'f'", { maxInflated: 1 << 16 })).toThrow(/'f': the gzip data inflates to more than 65536 bytes, far more than an IDX dataset file; refusing it/);
+    expect(() => parseIdx(bomb, "'f'", { maxInflated: 1 << 16, gunzip: nodeGunzip })).toThrow(/'f': the gzip data inflates to more than 65536 bytes, far more than an IDX dataset file; refusing it/);
+    await expect(decodeIdx(bomb, "'f'", { maxInflated: 1 << 16 })).rejects.toThrow(/'f': the gzip data inflates to more than 65536 bytes, far more than an IDX dataset file; refusing it/);
     expect(() => encodeIdx([2, 2], new Uint8Array(3))).toThrow(/encodeIdx: dims \[2, 2\] hold 4 values, got 3/);
   });
 });

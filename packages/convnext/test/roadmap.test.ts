@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fromTypedArray, manualSeed, randn, tidy } from '@tsgrad/core';
-import { AdamW, crossEntropy, loadSafetensors, saveSafetensors } from '@tsgrad/nn';
+import { AdamW, crossEntropy } from '@tsgrad/nn';
+import { loadSafetensors, saveSafetensors } from '@tsgrad/nn/node';
 import { ConvNeXt, ROADMAP_CONFIGS, ROADMAP_STEPS, RoadmapResNet, convnext, resnet50, roadmap, roadmapConfig } from '@tsgrad/convnext';
 
 const torchvisionKeys = (JSON.parse(readFileSync(fileURLToPath(new URL('./fixtures/resnet/resnet50_64.json', import.meta.url)), 'utf8')) as { state_dict_keys: string[] }).state_dict_keys;

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadSafetensors } from '@tsgrad/nn';
+import { loadSafetensors } from '@tsgrad/nn/node';
 import { parseTrainArgs } from '../src/cli.js';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
 import { defaultTrainConfig, type TrainConfig } from '../src/train/config.js';

@@ -24,6 +24,14 @@ import * as V from './ops/views.js';
 import { backendByName } from './registry.js';
 import { contiguousStrides, isContiguous, numel, type Shape } from './shape.js';
 
+// `Symbol.dispose` declared exactly as lib.esnext.disposable and @types/node declare it (identical
+// declarations merge), so the shipped .d.ts type-check for consumers with neither.
+declare global {
+  interface SymbolConstructor {
+    readonly dispose: unique symbol;
+  }
+}
+
 /** A block of backend memory shared by a tensor and its views; freed when the last one goes. */
 export class Storage {
   private refs = 1;

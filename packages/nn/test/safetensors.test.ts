@@ -9,13 +9,12 @@ import {
   SafetensorsError,
   decodeSafetensors,
   encodeSafetensors,
-  loadSafetensors,
   parseSafetensors,
+  readSafetensors,
   readSafetensorsHeader,
-  saveSafetensors,
   serializeSafetensors,
-  writeFileAtomic,
 } from '../src/io/safetensors.js';
+import { loadSafetensors, saveSafetensors, writeFileAtomic } from '../src/io/safetensors-node.js';
 import type { RawTensor } from '../src/io/safetensors.js';
 
 const FIXTURES = fileURLToPath(new URL('../../convnext/test/fixtures/pth/', import.meta.url));
@@ -286,6 +285,20 @@ describe('safetensors bad input', () => {
         expect(e).toBeInstanceOf(SafetensorsError);
       }
     }
+  });
+});
+
+describe('safetensors from browser-style sources', () => {
+  it('readSafetensors takes bytes, an ArrayBuffer, a Blob and a fetch Response alike', async () => {
+    const bytes = await encodeSafetensors({ w: fromTypedArray(Float32Array.from([1, 2, 3]), [3], 'float32') }, { k: 'v' });
+    const copy = () => bytes.slice().buffer;
+    for (const src of [bytes, copy(), new Blob([copy()]), new Response(copy()), new DataView(copy())]) {
+      const back = await readSafetensors(src);
+      expect(Array.from(back.tensors.w!.dataSync())).toEqual([1, 2, 3]);
+      expect(back.metadata).toEqual({ k: 'v' });
+    }
+    await expect(readSafetensors(new Response('missing', { status: 404, statusText: 'Not Found' }))).rejects.toThrow(/readBytes: the response for '' has status 404 Not Found/);
+    await expect(readSafetensors('model.safetensors' as unknown as Blob)).rejects.toThrow(/readBytes: expected a Uint8Array, ArrayBuffer, typed array, Blob\/File or Response, got \[object String\]/);
   });
 });
 

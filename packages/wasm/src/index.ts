@@ -20,6 +20,7 @@ import type { ArenaStats } from './arena.js';
 import { WasmBackend } from './backend.js';
 import { probeRelaxedSimd, probeSimd } from './emitter.js';
 import { Runtime } from './runtime.js';
+import { nodeBuiltin } from './node-builtin.js';
 
 export { WasmBackend, type WasmBuffer } from './backend.js';
 export { Arena, sizeClass, WASM32_MAX_BYTES, type ArenaStats, type Block } from './arena.js';
@@ -87,12 +88,9 @@ export interface WasmBackendInfo {
 async function defaultThreads(): Promise<number> {
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
   if (nav?.hardwareConcurrency) return nav.hardwareConcurrency;
-  try {
-    const os = await import('node:os');
-    return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  } catch {
-    return 1;
-  }
+  const os = await nodeBuiltin<typeof import('node:os')>('os');
+  if (!os) return 1;
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
 
 /** Creates a wasm backend (async: it may start worker threads). Most code uses `setBackend('wasm')` instead. */

@@ -11,6 +11,7 @@
  * drain synchronously (`receiveMessageOnPort`) when a job starts, so a worker never needs
  * its event loop and sleeps in `Atomics.wait` between jobs.
  */
+import { nodeBuiltin } from './node-builtin.js';
 
 // Control block layout (Int32Array indices).
 const DONE = 0; // chunks finished in the current job
@@ -143,12 +144,8 @@ export class Pool {
     if (threads <= 1) return 'one thread requested';
     if (typeof SharedArrayBuffer === 'undefined') return 'SharedArrayBuffer is unavailable (browsers need cross-origin isolation: COOP same-origin + COEP require-corp)';
     if (!(memory.buffer instanceof SharedArrayBuffer)) return 'the memory is not shared';
-    let wt: typeof import('node:worker_threads');
-    try {
-      wt = await import('node:worker_threads');
-    } catch {
-      return 'worker_threads is unavailable (the pool is implemented for Node; browsers run single-threaded)';
-    }
+    const wt = await nodeBuiltin<typeof import('node:worker_threads')>('worker_threads');
+    if (!wt) return 'worker_threads is unavailable (the pool is implemented for Node; browsers run single-threaded)';
     return new Pool(threads - 1, wt, memory);
   }
 

@@ -1,4 +1,4 @@
-/// <reference types="@webgpu/types" />
+/// <reference types="@webgpu/types" preserve="true" />
 /**
  * The WebGPU backend: every primitive of core's Backend interface and every fused kernel,
  * as WGSL compute kernels generated in ./wgsl.ts.

@@ -1,4 +1,4 @@
-/// <reference types="@webgpu/types" />
+/// <reference types="@webgpu/types" preserve="true" />
 /**
  * Finding a WebGPU device: `navigator.gpu` in browsers (and Deno), the `webgpu` npm
  * package (Dawn) in Node. The adapter's limits that matter for compute are requested, so
@@ -51,21 +51,27 @@ interface DawnModule {
   create(flags: string[]): GPU;
 }
 
+/** Node's `process`, read off globalThis so that browser bundles hold no reference to a `process` global. */
+function nodeProcess(): { versions: { node?: string }; env: Record<string, string | undefined> } | null {
+  const proc = (globalThis as { process?: { versions?: { node?: string }; env?: Record<string, string | undefined> } }).process;
+  return typeof proc?.versions?.node === 'string' ? { versions: proc.versions, env: proc.env ?? {} } : null;
+}
+
 async function nodeGpu(flags: readonly string[], tried: string[]): Promise<GPU | null> {
-  const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-  if (!isNode) return null;
+  const proc = nodeProcess();
+  if (!proc) return null;
   // A variable specifier keeps bundlers from pulling the Node-only package into browser builds.
   const spec = 'webgpu';
   let mod: DawnModule;
   try {
-    mod = (await import(/* @vite-ignore */ spec)) as DawnModule;
+    mod = (await import(/* webpackIgnore: true */ /* @vite-ignore */ spec)) as DawnModule;
   } catch (e) {
-    tried.push(`the 'webgpu' npm package (Dawn): could not be loaded (${(e as Error).message})`);
+    tried.push(`the 'webgpu' npm package (Dawn): could not be loaded (${(e as Error).message}; it is an optional peer dependency of @tsgrad/webgpu: \`npm install webgpu\` to use WebGPU in Node)`);
     return null;
   }
   const gpu = mod.create([...flags]);
   keepAlive.push(gpu);
-  tried.push(`the 'webgpu' npm package (Dawn) with flags [${flags.join(', ')}], VK_ICD_FILENAMES=${process.env['VK_ICD_FILENAMES'] ?? '(unset)'}`);
+  tried.push(`the 'webgpu' npm package (Dawn) with flags [${flags.join(', ')}], VK_ICD_FILENAMES=${proc.env['VK_ICD_FILENAMES'] ?? '(unset)'}`);
   return gpu;
 }
 
@@ -108,8 +114,7 @@ export async function acquireDevice(opts: DeviceOptions = {}): Promise<AcquiredD
     const isFallback = Boolean((info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter);
     return { device, adapterName: parts.length ? parts.join(' / ') : 'unknown adapter', isFallback, gpu };
   }
-  const hint =
-    typeof process !== 'undefined' && process.versions?.node
+  const hint = nodeProcess()
       ? " In Node without a GPU, install Debian's chromium and libvulkan1 and set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json (SwiftShader); see docs/webgpu.md."
       : ' In Chromium, WebGPU needs a secure context (https or localhost); headless or GPU-less machines need --enable-unsafe-webgpu.';
   throw new Error(`webgpu: no WebGPU adapter found. Tried: ${tried.join('; ')}.${hint}`);

@@ -1,4 +1,4 @@
-/// <reference types="@webgpu/types" />
+/// <reference types="@webgpu/types" preserve="true" />
 /**
  * @tsgrad/webgpu: a WGSL compute backend for tsgrad. Importing this package registers it
  * as `'webgpu'`, so `await setBackend('webgpu')` picks it: in browsers it uses

@@ -12,7 +12,6 @@ export {
   findStateDict,
   parsePthStateDict,
   decodePthStateDict,
-  loadPthFile,
   TorchTensorRef,
   type TorchDType,
   type TorchStorageRef,

@@ -3,7 +3,7 @@
  * a ZIP archive with `<prefix>/data.pkl` (a protocol-2 pickle of the saved object) and one
  * entry `<prefix>/data/<key>` per tensor storage (raw little-endian bytes).
  *
- * The parsers work on `Uint8Array`s (browser-safe); {@link loadPthFile} is the Node helper.
+ * The parsers work on `Uint8Array`s (browser-safe); `loadPthFile` (pth-node.ts, in `@tsgrad/convnext/node`) is the Node helper.
  * Nothing in the file is ever executed: see {@link unpickle}.
  *
  * @module
@@ -467,16 +467,4 @@ export function decodePthStateDict(
     Object.defineProperty(out, k, { value: fromTypedArray(t.data, t.shape, t.dtype, options.backend), enumerable: true, writable: true, configurable: true });
   }
   return out;
-}
-
-/** Reads a `.pth` file's state dict from disk as tensors (Node only; deflated entries supported). */
-export async function loadPthFile(
-  path: string,
-  options: PthStateDictOptions & { backend?: Backend } = {},
-): Promise<Record<string, Tensor>> {
-  const fs = await import('node:fs');
-  const zlib = await import('node:zlib');
-  const buf = await fs.promises.readFile(path);
-  const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-  return decodePthStateDict(bytes, { inflateRaw: (d) => new Uint8Array(zlib.inflateRawSync(d)), ...options });
 }

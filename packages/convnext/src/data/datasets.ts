@@ -1,13 +1,10 @@
 /**
- * The datasets the CLI and the training engine know by name, their train/validation splits,
- * and the per-channel mean/std each is normalised with.
+ * The datasets the CLI and the training engine know by name and the per-channel mean/std
+ * each is normalised with (browser-safe); opening them from files is in open-node.ts.
  */
-import { Cifar100Dataset, Cifar10Dataset } from './cifar.js';
 import type { ImageDataset } from './dataset.js';
-import { MnistDataset } from './mnist.js';
-import { ShapesDataset } from './shapes.js';
 
-/** Names of the datasets {@link openDatasets} opens. */
+/** Names of the datasets `openDatasets` (in `@tsgrad/convnext/node`) opens. */
 export const DATASET_NAMES = ['shapes', 'fashion-mnist', 'mnist', 'cifar10', 'cifar100', 'folder'] as const;
 /** A dataset name. */
 export type DatasetName = (typeof DATASET_NAMES)[number];
@@ -53,7 +50,7 @@ export interface DatasetSplits {
   readonly val: ImageDataset;
 }
 
-/** What {@link openDatasets} needs: the dataset, where its files are, and how to shape it. */
+/** What `openDatasets` needs: the dataset, where its files are, and how to shape it. */
 export interface DatasetSpec {
   /** Which dataset. */
   readonly dataset: DatasetName;
@@ -71,40 +68,4 @@ export interface DatasetSpec {
   readonly imageSize: number;
   /** Seed of the built-in dataset (its splits use different seeds derived from it). */
   readonly seed: number;
-}
-
-/** Opens the train and validation (test) splits of a dataset by name, with clear errors for missing files. */
-export function openDatasets(s: DatasetSpec): DatasetSplits {
-  return { train: openDataset(s, 'train'), val: openDataset(s, 'val') };
-}
-
-/** Opens one split of a dataset by name (`val` is the test split of the file datasets). */
-export function openDataset(s: DatasetSpec, split: 'train' | 'val'): ImageDataset {
-  const inChans = s.inChans ?? null;
-  const grey = s.dataset === 'mnist' || s.dataset === 'fashion-mnist';
-  if (inChans !== null && !(grey ? inChans === 1 || inChans === 3 : inChans === 3)) {
-    throw new RangeError(`${s.dataset}: --in-chans ${inChans} is not possible: ${grey ? 'grey images take 1 (as they are) or 3 (repeated)' : 'its images have 3 channels'}`);
-  }
-  const fileSplit = split === 'train' ? 'train' : 'test';
-  switch (s.dataset) {
-    case 'shapes':
-      return new ShapesDataset({ length: split === 'train' ? s.trainSize : s.valSize, size: s.imageSize, seed: s.seed * 2 + (split === 'train' ? 1 : 2) });
-    case 'mnist':
-    case 'fashion-mnist':
-      return new MnistDataset({ kind: s.dataset, split: fileSplit, dataDir: s.dataDir, inChans: (inChans ?? 1) as 1 | 3 });
-    case 'cifar10':
-    case 'cifar100': {
-      if (!s.dataDir) {
-        const folder = s.dataset === 'cifar10' ? 'cifar-10-batches-bin' : 'cifar-100-binary';
-        throw new Error(`${s.dataset}: needs --data-dir, the extracted ${folder} folder (the binary version from https://www.cs.toronto.edu/~kriz/cifar.html)`);
-      }
-      if (s.dataset === 'cifar10') return new Cifar10Dataset(s.dataDir, fileSplit);
-      return new Cifar100Dataset(s.dataDir, fileSplit, { labels: s.cifar100Labels ?? 'fine' });
-    }
-    case 'folder':
-      // Decoding files is Node-only: openDatasetNode (data/node/open-datasets-node.ts) opens folders.
-      throw new Error(`folder: image folders are opened in Node by openDatasetNode or openImageFolder (data/node), not by openDataset`);
-    default:
-      throw new RangeError(`unknown dataset '${String(s.dataset)}' (have ${DATASET_NAMES.join(', ')})`);
-  }
 }

@@ -2,10 +2,12 @@
  * The IDX file format of MNIST and Fashion-MNIST (LeCun's `train-images-idx3-ubyte` ...):
  * a 4-byte magic (two zero bytes, a type code, the number of dimensions), one big-endian
  * uint32 per dimension, then the values. Only unsigned bytes (type 0x08) are read, which is
- * what both datasets use. Files may be gzipped (`.gz`, detected by content, not by name).
+ * what both datasets use. Files may be gzipped (`.gz`, detected by content, not by name):
+ * {@link decodeIdx} inflates them anywhere (`DecompressionStream`); the synchronous
+ * {@link parseIdx} needs a `gunzip` function for them (Node's `readIdx` in
+ * `@tsgrad/convnext/node` passes zlib's).
  */
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { readBytes, type BytesSource } from '@tsgrad/nn';
 
 /** A parsed IDX array: its dimensions and its bytes (row-major). */
 export interface IdxArray {
@@ -23,6 +25,12 @@ const MAX_INFLATED = 1 << 30;
 export interface ParseIdxOptions {
   /** The most bytes a gzipped file may inflate to (default 1 GiB). */
   readonly maxInflated?: number;
+  /**
+   * Inflates gzipped bytes synchronously, stopping past `maxOutputLength` bytes with an
+   * error whose `code` is `ERR_BUFFER_TOO_LARGE` (Node's `zlib.gunzipSync` does exactly
+   * that). Without it gzipped input is refused: use {@link decodeIdx}, which inflates itself.
+   */
+  readonly gunzip?: (bytes: Uint8Array, maxOutputLength: number) => Uint8Array;
 }
 
 /** True when `b` starts with the gzip magic bytes. */
@@ -39,8 +47,9 @@ export function parseIdx(bytes: Uint8Array, what: string, opts: ParseIdxOptions 
   let b = bytes;
   if (isGzip(b)) {
     const max = opts.maxInflated ?? MAX_INFLATED;
+    if (!opts.gunzip) throw new Error(`${what}: the data is gzipped; parseIdx needs a gunzip function for that (decodeIdx inflates by itself, in browsers too)`);
     try {
-      b = new Uint8Array(gunzipSync(b, { maxOutputLength: max }));
+      b = opts.gunzip(b, max);
     } catch (e) {
       if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new Error(`${what}: the gzip data inflates to more than ${max} bytes, far more than an IDX dataset file; refusing it`);
       throw new Error(`${what}: the gzip data is truncated or corrupt (${(e as Error).message}); download the file again`);
@@ -67,9 +76,48 @@ export function parseIdx(bytes: Uint8Array, what: string, opts: ParseIdxOptions 
   return { dims, data: b.subarray(head) };
 }
 
-/** Reads and parses an IDX file (gzipped or not). */
-export function readIdx(path: string): IdxArray {
-  return parseIdx(new Uint8Array(readFileSync(path)), `'${path}'`);
+/**
+ * Parses IDX data from bytes, a `Blob`/`File` (a file the user dropped) or a `fetch` response,
+ * inflating gzipped data with `DecompressionStream` (browsers, Node 18+). `what` names the
+ * data in errors. In Node, `readIdx(path)` from `@tsgrad/convnext/node` reads a file.
+ */
+export async function decodeIdx(source: BytesSource, what: string, opts: Omit<ParseIdxOptions, 'gunzip'> = {}): Promise<IdxArray> {
+  const bytes = await readBytes(source);
+  if (!isGzip(bytes)) return parseIdx(bytes, what, opts);
+  const max = opts.maxInflated ?? MAX_INFLATED;
+  const inflated = await gunzipStream(bytes, max, what);
+  return parseIdx(inflated, what, opts);
+}
+
+/** Inflates gzip bytes with the web-standard DecompressionStream, refusing more than `max` bytes of output. */
+async function gunzipStream(bytes: Uint8Array, max: number, what: string): Promise<Uint8Array> {
+  const DS = (globalThis as { DecompressionStream?: new (format: 'gzip') => TransformStream<Uint8Array, Uint8Array> }).DecompressionStream;
+  if (!DS) throw new Error(`${what}: the data is gzipped and this engine has no DecompressionStream; decompress it first`);
+  const reader = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DS('gzip')).getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > max) {
+        await reader.cancel();
+        throw new Error(`${what}: the gzip data inflates to more than ${max} bytes, far more than an IDX dataset file; refusing it`);
+      }
+      chunks.push(value);
+    }
+  } catch (e) {
+    if ((e as Error).message.includes('refusing it')) throw e;
+    throw new Error(`${what}: the gzip data is truncated or corrupt (${(e as Error).message}); download the file again`);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
 
 /** Encodes bytes as an IDX file (for tests and for writing small datasets). */

@@ -9,12 +9,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkIndex, type Example, type ImageDataset } from './dataset.js';
-import { readIdx } from './idx.js';
+import { FASHION_MNIST_CLASSES, MNIST_CLASSES } from './classes.js';
+import { readIdx } from './idx-node.js';
 
-/** Fashion-MNIST's class names, in label order. */
-export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'] as const;
-/** MNIST's class names (the digits), in label order. */
-export const MNIST_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] as const;
+export { FASHION_MNIST_CLASSES, MNIST_CLASSES } from './classes.js';
 
 /** Where Debian's `dataset-fashion-mnist` package installs the files. */
 export const FASHION_MNIST_DEBIAN_DIR = '/usr/share/datasets/fashion-mnist';

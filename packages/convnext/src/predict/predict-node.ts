@@ -6,9 +6,9 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fromTypedArray, noGrad, tidy, type Tensor } from '@tsgrad/core';
-import { loadSafetensors } from '@tsgrad/nn';
+import { loadSafetensors } from '@tsgrad/nn/node';
 import { CheckpointError } from '../checkpoint/errors.js';
-import { loadPthFile } from '../checkpoint/pth.js';
+import { loadPthFile } from '../checkpoint/pth-node.js';
 import { CIFAR100_CLASSES, CIFAR100_COARSE_CLASSES, CIFAR10_CLASSES } from '../data/cifar.js';
 import { DATASET_STATS, datasetNormalization, type Normalization } from '../data/datasets.js';
 import { ImageFolderDataset } from '../data/image-folder.js';

@@ -4,7 +4,8 @@
  * Written atomically (temp file + fsync + rename), so a crash never leaves a half file.
  */
 import type { Tensor } from '@tsgrad/core';
-import { loadSafetensors, saveSafetensors, type Module, type Optimizer, type BaseGroup, type ParamState } from '@tsgrad/nn';
+import type { Module, Optimizer, BaseGroup, ParamState } from '@tsgrad/nn';
+import { loadSafetensors, saveSafetensors } from '@tsgrad/nn/node';
 import type { TrainConfig } from './config.js';
 
 /** One epoch's validation result. */

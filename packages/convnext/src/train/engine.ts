@@ -7,7 +7,8 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { Generator, argmax, crossEntropy, eq, manualSeed, noGrad, recordFunction, setBackend, sum, tidy } from '@tsgrad/core';
-import { AdamW, LRScheduler, ModelEma, clipGradNorm_, cosineSchedule, writeFileAtomic } from '@tsgrad/nn';
+import { AdamW, LRScheduler, ModelEma, clipGradNorm_, cosineSchedule } from '@tsgrad/nn';
+import { writeFileAtomic } from '@tsgrad/nn/node';
 import { mixBatch } from '../data/augment.js';
 import { datasetNormalization } from '../data/datasets.js';
 import { DataLoader, hostBatchToTensors, type LoaderOptions } from '../data/loader.js';

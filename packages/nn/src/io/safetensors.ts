@@ -7,8 +7,8 @@
  *   with an optional `"__metadata__": {string: string}`;
  * - the rest: the data buffer, row-major little-endian, offsets relative to its start.
  *
- * The parser and serializer work on `Uint8Array`s only (they run in browsers too); the
- * file helpers {@link loadSafetensors} / {@link saveSafetensors} load `node:fs` lazily.
+ * The parser and serializer work on bytes only (they run in browsers too); the file
+ * helpers `loadSafetensors` / `saveSafetensors` live in `@tsgrad/nn/node` (safetensors-node.ts).
  *
  * @module
  */
@@ -394,60 +394,29 @@ export async function encodeSafetensors(
   return serializeSafetensors(raw, metadata);
 }
 
-/** Reads a safetensors file from disk (Node only). */
-export async function loadSafetensors(path: string, options: SafetensorsReadOptions = {}): Promise<SafetensorsContents<Tensor>> {
-  const fs = await import('node:fs');
-  const buf = await fs.promises.readFile(path);
-  return decodeSafetensors(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), options);
+/** Bytes in any of the forms a browser hands out: a typed array, a buffer, a `Blob`/`File`, or a `fetch` response. */
+export type BytesSource = Uint8Array | ArrayBuffer | ArrayBufferView | Blob | Response;
+
+/**
+ * Collects the bytes of `source` (works in browsers and Node): `Uint8Array`s are used as they
+ * are, `Blob`s/`File`s and `fetch` responses are read fully (a non-2xx response is an error).
+ */
+export async function readBytes(source: BytesSource): Promise<Uint8Array> {
+  if (source instanceof Uint8Array) return source;
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  if (typeof Response !== 'undefined' && source instanceof Response) {
+    if (!source.ok) throw new Error(`readBytes: the response for '${source.url}' has status ${source.status} ${source.statusText}`);
+    return new Uint8Array(await source.arrayBuffer());
+  }
+  if (typeof Blob !== 'undefined' && source instanceof Blob) return new Uint8Array(await source.arrayBuffer());
+  throw new TypeError(`readBytes: expected a Uint8Array, ArrayBuffer, typed array, Blob/File or Response, got ${Object.prototype.toString.call(source)}`);
 }
 
 /**
- * Writes a safetensors file atomically (Node only): the bytes go to a temporary file in the
- * same directory, which is fsync'ed and then renamed over `path`; on any failure the
- * temporary file is removed and `path` is left as it was.
+ * Reads a safetensors file from bytes, a `Blob`/`File` (a file the user picked or dropped) or
+ * a `fetch` response. In Node, `loadSafetensors(path)` from `@tsgrad/nn/node` reads a path.
  */
-export async function saveSafetensors(
-  path: string,
-  tensors: Record<string, SafetensorsInput> | Map<string, SafetensorsInput>,
-  metadata?: Record<string, string>,
-): Promise<void> {
-  const bytes = await encodeSafetensors(tensors, metadata);
-  await writeFileAtomic(path, bytes);
-}
-
-/** Writes `bytes` to `path` via a temporary file + fsync + rename (Node only). */
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const fs = await import('node:fs');
-  const nodePath = await import('node:path');
-  const dir = nodePath.dirname(path);
-  const tmp = nodePath.join(dir, `.${nodePath.basename(path)}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`);
-  const fh = await fs.promises.open(tmp, 'wx');
-  let renamed = false;
-  try {
-    try {
-      let off = 0;
-      while (off < bytes.length) {
-        const { bytesWritten } = await fh.write(bytes, off, bytes.length - off);
-        off += bytesWritten;
-      }
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fs.promises.rename(tmp, path);
-    renamed = true;
-    // Persist the rename itself where the platform allows fsync on a directory.
-    try {
-      const dh = await fs.promises.open(dir, 'r');
-      try {
-        await dh.sync();
-      } finally {
-        await dh.close();
-      }
-    } catch {
-      // Directory fsync is not supported everywhere (e.g. Windows); the data is already synced.
-    }
-  } finally {
-    if (!renamed) await fs.promises.rm(tmp, { force: true });
-  }
+export async function readSafetensors(source: BytesSource, options: SafetensorsReadOptions = {}): Promise<SafetensorsContents<Tensor>> {
+  return decodeSafetensors(await readBytes(source), options);
 }

@@ -1,5 +1,6 @@
 /** Opens any dataset by name in Node, image folders included (they decode files, so they live here). */
-import { openDataset, type DatasetSpec, type DatasetSplits } from '../datasets.js';
+import type { DatasetSpec, DatasetSplits } from '../datasets.js';
+import { openDataset } from '../open-node.js';
 import type { ImageDataset } from '../dataset.js';
 import { openImageFolder } from './image-folder-node.js';
 

@@ -1,0 +1,58 @@
+/**
+ * An image dataset from parsed IDX arrays (MNIST, Fashion-MNIST and their kin) — the
+ * browser-safe counterpart of the file-reading `MnistDataset` in `@tsgrad/convnext/node`:
+ * get the arrays with `decodeIdx` from a dropped `File` or a `fetch` response.
+ */
+import { checkIndex, type Example, type ImageDataset } from './dataset.js';
+import type { IdxArray } from './idx.js';
+
+/** Options of {@link IdxImageDataset}. */
+export interface IdxImageDatasetOptions {
+  /** The class names, in label order (e.g. `FASHION_MNIST_CLASSES`). */
+  readonly classes: readonly string[];
+  /** The dataset's name (default `idx`). */
+  readonly name?: string;
+  /** 1 (default): grey images as they are; 3: the grey channel repeated to RGB. */
+  readonly inChans?: 1 | 3;
+}
+
+/** Grey images `[count, rows, cols]` and labels `[count]` from IDX arrays, pixels scaled to [0, 1]. */
+export class IdxImageDataset implements ImageDataset {
+  readonly name: string;
+  readonly classes: readonly string[];
+  readonly shape: readonly [number, number, number];
+  readonly length: number;
+  private readonly pixels: Uint8Array;
+  private readonly labels: Uint8Array;
+
+  constructor(images: IdxArray, labels: IdxArray, opts: IdxImageDatasetOptions) {
+    const name = opts.name ?? 'idx';
+    const inChans = opts.inChans ?? 1;
+    if (inChans !== 1 && inChans !== 3) throw new RangeError(`${name}: inChans must be 1 or 3, got ${String(inChans)}`);
+    if (images.dims.length !== 3) throw new Error(`${name}: the images are a ${images.dims.length}-D array [${images.dims.join(', ')}], expected [count, rows, cols]`);
+    if (labels.dims.length !== 1) throw new Error(`${name}: the labels are a ${labels.dims.length}-D array [${labels.dims.join(', ')}], expected [count]`);
+    const [n, h, w] = images.dims as [number, number, number];
+    if (labels.dims[0] !== n) throw new Error(`${name}: ${n} images but ${labels.dims[0]} labels; the arrays do not belong together`);
+    if (n === 0 || h === 0 || w === 0) throw new Error(`${name}: no images (dims [${images.dims.join(', ')}])`);
+    if (opts.classes.length === 0) throw new RangeError(`${name}: classes is empty`);
+    const bad = labels.data.findIndex((l) => l >= opts.classes.length);
+    if (bad >= 0) throw new Error(`${name}: label ${bad} is ${labels.data[bad]}; labels must be 0..${opts.classes.length - 1}`);
+    this.name = name;
+    this.classes = opts.classes;
+    this.pixels = images.data;
+    this.labels = labels.data;
+    this.length = n;
+    this.shape = [inChans, h, w];
+  }
+
+  get(i: number): Example {
+    checkIndex(this, i);
+    const [c, h, w] = this.shape;
+    const hw = h * w;
+    const image = new Float32Array(c * hw);
+    const at = i * hw;
+    for (let k = 0; k < hw; k++) image[k] = this.pixels[at + k]! / 255;
+    for (let ch = 1; ch < c; ch++) image.copyWithin(ch * hw, 0, hw);
+    return { image, label: this.labels[i]! };
+  }
+}

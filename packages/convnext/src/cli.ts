@@ -118,7 +118,12 @@ Options (defaults in brackets):
   --backend NAME       auto js wasm webgpu [${defaultTrainConfig.backend}]
   --out DIR            checkpoint, metrics.json and training.svg [${defaultTrainConfig.out}]
   --save-every N       also checkpoint every N steps [${defaultTrainConfig.saveEvery}]
-  --resume             continue the run in --out from its checkpoint
+  --resume             continue the run in --out from its checkpoint, with its saved
+                       configuration: a flag that changes what the run learns is an error;
+                       --epochs may extend it (warned: the cosine schedule is recomputed);
+                       --backend, --save-every, --workers, --cache-mb and
+                       --data-dir may change
+  --log-every N        a metrics.jsonl line every N steps [10]
   --profile N          profile N steps after 1 warm-up step: print the top ops, write
                        profile.json (a Chrome trace for https://ui.perfetto.dev) into --out, stop
   --help
@@ -254,6 +259,10 @@ export interface TrainArgs {
   readonly help: boolean;
   /** `--profile N`: profile N steps after a warm-up step, then stop (null: train normally). */
   readonly profile: number | null;
+  /** The settings given as flags (with `--resume`, checked against the saved configuration). */
+  readonly explicit: Partial<TrainConfig>;
+  /** `--log-every N`: a metrics.jsonl line every N steps. */
+  readonly logEvery: number;
 }
 
 /** `eval`'s parsed arguments. */
@@ -284,7 +293,7 @@ export interface InfoArgs {
 
 /** Parses `train`'s command line into a config (throws a clear error for bad flags; a leading `train` is allowed). */
 export function parseTrainArgs(argv: readonly string[]): TrainArgs {
-  const { values, positionals } = parseArgs({
+  const { values, positionals, tokens } = parseArgs({
     args: [...argv],
     allowPositionals: true,
     options: {
@@ -329,8 +338,10 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
       'save-every': { type: 'string' },
       resume: { type: 'boolean' },
       profile: { type: 'string' },
+      'log-every': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
+    tokens: true,
   });
   if (positionals.length > 1 || (positionals.length === 1 && positionals[0] !== 'train')) {
     throw new Error(`unknown command '${positionals.join(' ')}'; the command is 'train' (see --help)`);
@@ -391,7 +402,16 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
   if (config.cifar100Labels !== 'fine' && config.cifar100Labels !== 'coarse') throw new Error(`--cifar100-labels must be fine or coarse, got '${String(config.cifar100Labels)}'`);
   const profile = values.profile === undefined ? null : num('profile', values.profile, 0, true);
   if (profile !== null && profile < 1) throw new Error(`--profile must be a positive number of steps, got ${profile}`);
-  return { config, resume: values.resume ?? false, help: values.help ?? false, profile };
+  const logEvery = num('log-every', values['log-every'], 10, true);
+  if (logEvery < 1) throw new Error(`--log-every must be a positive number of steps, got ${logEvery}`);
+  // The config fields the user named (flag 'min-lr' -> minLr; --ema -> emaDecay, --no-X -> X).
+  const explicit: Record<string, unknown> = {};
+  for (const t of tokens ?? []) {
+    if (t.kind !== 'option') continue;
+    const key = t.name === 'ema' ? 'emaDecay' : t.name.replace(/^no-/, '').replace(/-([a-z0-9])/g, (_, ch: string) => ch.toUpperCase());
+    if (Object.hasOwn(config, key)) explicit[key] = config[key as keyof TrainConfig];
+  }
+  return { config, resume: values.resume ?? false, help: values.help ?? false, profile, explicit: explicit as Partial<TrainConfig>, logEvery };
 }
 
 const COMMANDS = ['train', 'eval', 'info', 'predict', 'export', 'roadmap-ablation'] as const;
@@ -439,7 +459,10 @@ async function runTrain(argv: readonly string[]): Promise<number> {
   let bar = null as ProgressBar | null; // set in onStart
   let interrupted = false;
   const onSigint = () => {
-    if (interrupted) process.exit(130);
+    if (interrupted) {
+      process.stderr.write('quit without saving; the last checkpoint is kept\n');
+      process.exit(130);
+    }
     interrupted = true;
     bar?.interrupt();
     process.stderr.write('stopping after this step and saving a checkpoint (Ctrl-C again to quit now)\n');
@@ -449,8 +472,15 @@ async function runTrain(argv: readonly string[]): Promise<number> {
     const prof = parsed.profile === null ? null : await stepProfiler(parsed.profile, parsed.config.out, parsed.config.backend);
     const result = await train(parsed.config, {
       resume: parsed.resume,
+      overrides: { ...parsed.explicit, out: parsed.config.out },
+      logEvery: parsed.logEvery,
       shouldStop: () => interrupted || (prof?.done ?? false),
       hooks: {
+        onWarning: (m) => {
+          bar?.interrupt();
+          process.stderr.write(`${/fell back/.test(m) ? '\n*** WARNING ***\n' : 'warning: '}${m}\n`);
+        },
+        onBackend: (m) => console.log(m),
         onStart: (i) => {
           prof?.start(i);
           console.log(`tsgrad: ConvNeXt-${i.config.depths || i.config.dims ? 'custom' : i.config.model} (${(i.parameters / 1e6).toFixed(2)}M parameters, stem stride ${i.config.stemStride}) on ${i.dataset}, backend ${i.backend}`);
@@ -464,7 +494,7 @@ async function runTrain(argv: readonly string[]): Promise<number> {
         },
         onEval: (i) => {
           bar?.interrupt();
-          console.log(`epoch ${i.epoch}: validation loss ${i.loss.toFixed(4)}, accuracy ${(i.accuracy * 100).toFixed(1)}%`);
+          console.log(`epoch ${i.epoch}: validation loss ${i.loss.toFixed(4)}, accuracy ${(i.accuracy * 100).toFixed(1)}%, top-5 ${(i.top5 * 100).toFixed(1)}%`);
         },
       },
     });
@@ -479,7 +509,7 @@ async function runTrain(argv: readonly string[]): Promise<number> {
     const l = result.progress.losses;
     const avg = (xs: readonly [number, number][]) => xs.reduce((a, [, y]) => a + y, 0) / Math.max(1, xs.length);
     if (l.length >= 2) console.log(`training loss: first ${Math.min(10, l.length)} steps ${avg(l.slice(0, 10)).toFixed(4)} -> last ${Math.min(10, l.length)} steps ${avg(l.slice(-10)).toFixed(4)}`);
-    console.log(`${result.stopped ? 'stopped; resume with --resume. ' : ''}checkpoint ${result.checkpoint}, metrics ${files.metrics}, plot ${result.plot}`);
+    console.log(`${result.stopped ? `stopped at step ${result.progress.step}; resume with --resume. ` : ''}checkpoint ${result.checkpoint}, metrics ${files.metrics} and ${files.metricsLog}, plot ${result.plot}`);
     return result.stopped ? 130 : 0;
   } catch (e) {
     bar?.interrupt();
@@ -806,7 +836,7 @@ async function runPredict(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const files = listImages(a.images);
-  const backend = await chooseBackend(a.backend);
+  const backend = await chooseBackend(a.backend, (m, warning) => (warning ? process.stderr.write(`\n*** WARNING ***\n${m}\n`) : undefined));
   let pm: PredictModel = a.weights
     ? await loadWeightsForPredict(a.weights, { ...(a.model ? { model: a.model } : {}), ...(a.classesFile ? { classesFile: a.classesFile } : {}), ...(a.imageSize ? { imageSize: a.imageSize } : {}), ...(a.cropPct ? { cropPct: a.cropPct } : {}) })
     : await loadRunForPredict(a.run!);

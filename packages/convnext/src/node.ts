@@ -16,7 +16,7 @@ export { openDataset, openDatasets } from './data/open-node.js';
 // Checkpoint files.
 export { loadPthFile } from './checkpoint/pth-node.js';
 // Training: the engine and its checkpoints.
-export { train, chooseBackend, runFiles, runModel, plotRun, trainAugment, type TrainHooks, type TrainResult, type RunFiles } from './train/engine.js';
+export { train, chooseBackend, resumeConfig, runFiles, runModel, plotRun, trainAugment, NonFiniteLossError, type TrainHooks, type TrainResult, type RunFiles, type MetricsLine } from './train/engine.js';
 export { stepProfiler, traceFile, type StepProfiler } from './train/profile-steps-node.js';
 export { saveCheckpoint, loadCheckpoint, type TrainProgress, type EpochEval, type LoadedCheckpoint } from './train/checkpoint.js';
 // Evaluation of a run, the progress bar and the command line.

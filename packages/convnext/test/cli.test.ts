@@ -102,6 +102,17 @@ describe('train, eval and info on a run', () => {
     const metrics = JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8')) as { config: { dataset: string; inChans: number | null }; step: number; evals: unknown[] };
     expect(metrics).toMatchObject({ step: 2, config: { dataset: 'fashion-mnist', inChans: null } });
     expect(metrics.evals).toHaveLength(1);
+    expect(r.out).toMatch(/epoch 1: validation loss \d+\.\d+, accuracy \d+\.\d%, top-5 \d+\.\d%/);
+    const jsonl = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string });
+    expect(jsonl.map((l) => l.kind)).toEqual(['epoch']);
+    // --resume keeps the saved configuration: a flag that changes what the run learns is refused by name.
+    const conflict = await cli('train', '--resume', '--out', run, '--lr', '0.1', '--backend', 'js');
+    expect(conflict.code).toBe(1);
+    expect(conflict.err).toContain("error: resume keeps the run's saved configuration; these settings differ from it:\n  lr (--lr): saved 0.002, given 0.1\n");
+    // Finished run, no flags: nothing to do, and the 1-epoch configuration is kept (not the default 3).
+    const again = await cli('train', '--resume', '--out', run, '--backend', 'js');
+    expect(again.code).toBe(0);
+    expect(again.out).toContain('1 epochs x 2 steps');
   }, 60_000);
 
   it('eval writes the metrics JSON and the confusion matrix into the run folder', async () => {

@@ -19,6 +19,8 @@ export interface EpochEval {
   readonly loss: number;
   /** Validation top-1 accuracy. */
   readonly accuracy: number;
+  /** Validation top-5 accuracy (absent in checkpoints written before it was measured). */
+  readonly top5?: number;
 }
 
 /** Where a run is: the next step to run and what it has measured so far. */

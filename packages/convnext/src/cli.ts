@@ -560,7 +560,7 @@ async function runEval(argv: readonly string[]): Promise<number> {
     process.stdout.write(EVAL_HELP);
     return 0;
   }
-  const r = await evaluateRun({ run: a.run!, ...(a.dataset ? { dataset: a.dataset } : {}), ...(a.dataDir !== undefined ? { dataDir: a.dataDir } : {}), ...(a.batchSize ? { batchSize: a.batchSize } : {}), backend: a.backend });
+  const r = await evaluateRun({ run: a.run!, ...(a.dataset ? { dataset: a.dataset } : {}), ...(a.dataDir !== undefined ? { dataDir: a.dataDir } : {}), ...(a.batchSize ? { batchSize: a.batchSize } : {}), backend: a.backend, onBackend: (m, warning) => (warning ? process.stderr.write(`\n*** WARNING ***\n${m}\n`) : undefined) });
   const pct = (x: number) => (Number.isNaN(x) ? '   n/a' : `${(x * 100).toFixed(2).padStart(6)}%`);
   console.log(`${r.checkpoint} (${r.weights === 'ema' ? 'EMA weights' : 'model weights'}) on ${r.dataset} validation, ${r.examples} images, backend ${r.backend}`);
   console.log(`top-1 ${pct(r.top1).trim()}  top-5 ${pct(r.top5).trim()}  loss ${r.loss.toFixed(4)}`);

@@ -27,6 +27,8 @@ export interface EvalOptions {
   readonly backend?: TrainConfig['backend'];
   /** Images per forward pass (default 128). */
   readonly batchSize?: number;
+  /** Told which backend `auto` chose, and warned (`warning` true) when it fell back to `js`. */
+  readonly onBackend?: (message: string, warning: boolean) => void;
 }
 
 /** One class's result. */
@@ -141,7 +143,7 @@ export async function evaluateRun(opts: EvalOptions): Promise<EvalResult> {
   const own = dataset === config.dataset;
   const spec = { ...config, dataset, dataDir: opts.dataDir !== undefined ? opts.dataDir : own ? config.dataDir : null };
   const val = openDatasetNode(spec, 'val');
-  const backend = await chooseBackend(opts.backend ?? 'auto');
+  const backend = await chooseBackend(opts.backend ?? 'auto', opts.onBackend);
   const model = runModel(config, val.classes.length, val.shape[0]);
   let weights: 'ema' | 'model';
   try {

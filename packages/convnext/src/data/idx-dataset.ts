@@ -14,6 +14,8 @@ export interface IdxImageDatasetOptions {
   readonly name?: string;
   /** 1 (default): grey images as they are; 3: the grey channel repeated to RGB. */
   readonly inChans?: 1 | 3;
+  /** The files the arrays came from, named in errors (the Node reader sets them). */
+  readonly files?: { readonly images: string; readonly labels: string };
 }
 
 /** Grey images `[count, rows, cols]` and labels `[count]` from IDX arrays, pixels scaled to [0, 1]. */
@@ -29,14 +31,21 @@ export class IdxImageDataset implements ImageDataset {
     const name = opts.name ?? 'idx';
     const inChans = opts.inChans ?? 1;
     if (inChans !== 1 && inChans !== 3) throw new RangeError(`${name}: inChans must be 1 or 3, got ${String(inChans)}`);
-    if (images.dims.length !== 3) throw new Error(`${name}: the images are a ${images.dims.length}-D array [${images.dims.join(', ')}], expected [count, rows, cols]`);
-    if (labels.dims.length !== 1) throw new Error(`${name}: the labels are a ${labels.dims.length}-D array [${labels.dims.join(', ')}], expected [count]`);
+    const f = opts.files;
+    if (images.dims.length !== 3) {
+      throw new Error(`${name}: ${f ? `'${f.images}' is not an image file: it holds` : 'the images are'} a ${images.dims.length}-D array [${images.dims.join(', ')}], expected [count, rows, cols]`);
+    }
+    if (labels.dims.length !== 1) {
+      throw new Error(`${name}: ${f ? `'${f.labels}' is not a label file: it holds` : 'the labels are'} a ${labels.dims.length}-D array [${labels.dims.join(', ')}], expected [count]`);
+    }
     const [n, h, w] = images.dims as [number, number, number];
-    if (labels.dims[0] !== n) throw new Error(`${name}: ${n} images but ${labels.dims[0]} labels; the arrays do not belong together`);
-    if (n === 0 || h === 0 || w === 0) throw new Error(`${name}: no images (dims [${images.dims.join(', ')}])`);
+    if (labels.dims[0] !== n) {
+      throw new Error(`${name}: ${f ? `'${f.images}' has ${n} images but '${f.labels}' has ${labels.dims[0]} labels; the files` : `${n} images but ${labels.dims[0]} labels; the arrays`} do not belong together`);
+    }
+    if (n === 0 || h === 0 || w === 0) throw new Error(`${name}: ${f ? `'${f.images}' holds no images` : 'no images'} (dims [${images.dims.join(', ')}])`);
     if (opts.classes.length === 0) throw new RangeError(`${name}: classes is empty`);
     const bad = labels.data.findIndex((l) => l >= opts.classes.length);
-    if (bad >= 0) throw new Error(`${name}: label ${bad} is ${labels.data[bad]}; labels must be 0..${opts.classes.length - 1}`);
+    if (bad >= 0) throw new Error(`${name}: label ${bad}${f ? ` in '${f.labels}'` : ''} is ${labels.data[bad]}; labels must be 0..${opts.classes.length - 1}`);
     this.name = name;
     this.classes = opts.classes;
     this.pixels = images.data;

@@ -8,7 +8,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkIndex, type Example, type ImageDataset } from './dataset.js';
+import { IdxImageDataset } from './idx-dataset.js';
 import { FASHION_MNIST_CLASSES, MNIST_CLASSES } from './classes.js';
 import { readIdx } from './idx-node.js';
 
@@ -78,46 +78,17 @@ export function findIdxFiles(kind: IdxDatasetKind, split: 'train' | 'test', data
 }
 
 /** MNIST or Fashion-MNIST read from IDX files (see the module comment for where they are looked for). */
-export class MnistDataset implements ImageDataset {
-  readonly name: string;
-  readonly classes: readonly string[];
-  readonly shape: readonly [number, number, number];
-  readonly length: number;
+export class MnistDataset extends IdxImageDataset {
   /** The files read. */
   readonly files: IdxFiles;
-  private readonly pixels: Uint8Array;
-  private readonly labels: Uint8Array;
 
   constructor(opts: MnistOptions) {
     const { kind, split } = opts;
     const inChans = opts.inChans ?? 1;
     if (inChans !== 1 && inChans !== 3) throw new RangeError(`${kind}: inChans must be 1 or 3, got ${String(inChans)}`);
-    this.name = kind;
-    this.classes = kind === 'mnist' ? MNIST_CLASSES : FASHION_MNIST_CLASSES;
-    this.files = findIdxFiles(kind, split, opts.dataDir);
-    const images = readIdx(this.files.images);
-    const labels = readIdx(this.files.labels);
-    if (images.dims.length !== 3) throw new Error(`${kind}: '${this.files.images}' is not an image file: it holds a ${images.dims.length}-D array [${images.dims.join(', ')}], expected [count, rows, cols]`);
-    if (labels.dims.length !== 1) throw new Error(`${kind}: '${this.files.labels}' is not a label file: it holds a ${labels.dims.length}-D array [${labels.dims.join(', ')}], expected [count]`);
-    const [n, h, w] = images.dims as [number, number, number];
-    if (labels.dims[0] !== n) throw new Error(`${kind}: '${this.files.images}' has ${n} images but '${this.files.labels}' has ${labels.dims[0]} labels; the files do not belong together`);
-    if (n === 0 || h === 0 || w === 0) throw new Error(`${kind}: '${this.files.images}' holds no images (dims [${images.dims.join(', ')}])`);
-    const bad = labels.data.findIndex((l) => l >= this.classes.length);
-    if (bad >= 0) throw new Error(`${kind}: label ${bad} in '${this.files.labels}' is ${labels.data[bad]}; labels must be 0..${this.classes.length - 1}`);
-    this.pixels = images.data;
-    this.labels = labels.data;
-    this.length = n;
-    this.shape = [inChans, h, w];
-  }
-
-  get(i: number): Example {
-    checkIndex(this, i);
-    const [c, h, w] = this.shape;
-    const hw = h * w;
-    const image = new Float32Array(c * hw);
-    const at = i * hw;
-    for (let k = 0; k < hw; k++) image[k] = this.pixels[at + k]! / 255;
-    for (let ch = 1; ch < c; ch++) image.copyWithin(ch * hw, 0, hw);
-    return { image, label: this.labels[i]! };
+    const files = findIdxFiles(kind, split, opts.dataDir);
+    const classes = kind === 'mnist' ? MNIST_CLASSES : FASHION_MNIST_CLASSES;
+    super(readIdx(files.images), readIdx(files.labels), { classes, name: kind, inChans, files });
+    this.files = files;
   }
 }

@@ -2,28 +2,15 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { main, parseTrainArgs } from '../src/cli.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseTrainArgs } from '../src/cli.js';
+import { cli } from './helpers/cli-run.js';
 import { writeIdxDataset } from './helpers/idx-fixture.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tsgrad-cli-profile-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const data = writeIdxDataset(join(root, 'fashion'), { train: 32, test: 10, side: 16 });
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const spies = [
-    vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((out += String(c)), true)),
-    vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((err += String(c)), true)),
-    vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void (out += `${a.join(' ')}\n`)),
-  ];
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    for (const s of spies) s.mockRestore();
-  }
-}
 
 const micro = ['--depths', '1,1,1,1', '--dims', '8,16,16,24', '--epochs', '1', '--batch-size', '8', '--backend', 'js', '--warmup-epochs', '0'];
 

@@ -4,9 +4,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { main, parseEvalArgs, parseTrainArgs } from '../src/cli.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseEvalArgs, parseTrainArgs } from '../src/cli.js';
 import { scoreLogits, type EvalResult } from '../src/eval.js';
+import { cli, MICRO } from './helpers/cli-run.js';
 import { writeIdxDataset } from './helpers/idx-fixture.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tsgrad-cli-'));
@@ -15,24 +16,8 @@ const data = writeIdxDataset(join(root, 'fashion'), { train: 32, test: 20 });
 // Smaller images for the second run: the readers take any IDX image size.
 const small = writeIdxDataset(join(root, 'small'), { train: 32, test: 10, side: 16 });
 
-/** Runs `main` in this process and captures what it prints. */
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const spies = [
-    vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((out += String(c)), true)),
-    vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((err += String(c)), true)),
-    vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void (out += `${a.join(' ')}\n`)),
-  ];
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    for (const s of spies) s.mockRestore();
-  }
-}
 
-/** A micro ConvNeXt for one short epoch on the js backend. */
-const micro = ['--depths', '1,1,1,1', '--dims', '8,16,16,24', '--epochs', '1', '--batch-size', '16', '--backend', 'js', '--warmup-epochs', '0'];
+const micro = MICRO;
 
 describe('usage and --help', () => {
   it('prints usage and exits 0 with no arguments (the installed bin too)', async () => {

@@ -58,10 +58,10 @@ export const CONVPOOL_CASES: readonly OpCase[] = [
     name: 'pad modes reflect, replicate, circular',
     draw: fc.record({ s: fc.array(fc.integer({ min: 2, max: 4 }), { minLength: 2, maxLength: 4 }), pads: fc.array(fc.nat(3), { minLength: 2, maxLength: 6 }), l: layout }).map(({ s, pads, l }) => {
       const np = Math.min(s.length, pads.length >> 1);
-      const fit = (slack: number) => pads.slice(0, 2 * np).map((v, i) => Math.min(v, s[s.length - 1 - (i >> 1)]! - slack));
+      const padsFor = (slack: number) => pads.slice(0, 2 * np).map((v, i) => Math.min(v, s[s.length - 1 - (i >> 1)]! - slack));
       return {
         inputs: [{ shape: s, layout: l }],
-        f: (x) => T.add(T.add(T.pad(x, fit(1), { mode: 'reflect' }), T.pad(x, fit(1), { mode: 'replicate' })), T.pad(x, fit(1), { mode: 'circular' })),
+        f: (x) => T.add(T.add(T.pad(x, padsFor(1), { mode: 'reflect' }), T.pad(x, padsFor(1), { mode: 'replicate' })), T.pad(x, padsFor(1), { mode: 'circular' })),
       };
     }),
   },

@@ -3,11 +3,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { inflateRawSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CheckpointError, crc32, officialToTimmKey, parsePthStateDict, readPth, readZip, unpickle } from '../src/checkpoint/index.js';
+import { CheckpointError, officialToTimmKey, parsePthStateDict, readPth, readZip, unpickle } from '../src/checkpoint/index.js';
 import { loadPthFile } from '../src/checkpoint/pth-node.js';
-import { encodePth } from './helpers/pth-writer.js';
+import { encodePth, zipArchive as zip, type ZipEntryInput as Entry } from './helpers/pth-writer.js';
 
 const enc = new TextEncoder();
 const dir = mkdtempSync(join(tmpdir(), 'pth-hostile-'));
@@ -33,64 +33,6 @@ async function expectCheckpointErrorAsync(p: Promise<unknown>, pattern: RegExp):
   }
   expect(err, `expected a CheckpointError matching ${pattern}`).toBeInstanceOf(CheckpointError);
   expect((err as Error).message).toMatch(pattern);
-}
-
-interface Entry {
-  name: string;
-  data: Uint8Array;
-  /** Deflate the entry. */
-  deflate?: boolean;
-  /** Uncompressed size to declare instead of the true one. */
-  declared?: number;
-}
-
-/** A zip archive of the given entries (stored or deflated, sizes declared as asked). */
-function zip(entries: readonly Entry[]): Uint8Array {
-  const chunks: Uint8Array[] = [];
-  const central: Uint8Array[] = [];
-  let offset = 0;
-  for (const e of entries) {
-    const name = enc.encode(e.name);
-    const body = e.deflate ? new Uint8Array(deflateRawSync(e.data)) : e.data;
-    const size = e.declared ?? e.data.length;
-    const crc = crc32(e.data);
-    const lh = new DataView(new ArrayBuffer(30));
-    lh.setUint32(0, 0x04034b50, true);
-    lh.setUint16(4, 20, true);
-    lh.setUint16(8, e.deflate ? 8 : 0, true);
-    lh.setUint32(14, crc, true);
-    lh.setUint32(18, body.length, true);
-    lh.setUint32(22, size, true);
-    lh.setUint16(26, name.length, true);
-    chunks.push(new Uint8Array(lh.buffer), name, body);
-    const ch = new DataView(new ArrayBuffer(46));
-    ch.setUint32(0, 0x02014b50, true);
-    ch.setUint16(4, 20, true);
-    ch.setUint16(6, 20, true);
-    ch.setUint16(10, e.deflate ? 8 : 0, true);
-    ch.setUint32(16, crc, true);
-    ch.setUint32(20, body.length, true);
-    ch.setUint32(24, size, true);
-    ch.setUint16(28, name.length, true);
-    ch.setUint32(42, offset, true);
-    central.push(new Uint8Array(ch.buffer), name);
-    offset += 30 + name.length + body.length;
-  }
-  const cdSize = central.reduce((n, c) => n + c.length, 0);
-  const eocd = new DataView(new ArrayBuffer(22));
-  eocd.setUint32(0, 0x06054b50, true);
-  eocd.setUint16(8, entries.length, true);
-  eocd.setUint16(10, entries.length, true);
-  eocd.setUint32(12, cdSize, true);
-  eocd.setUint32(16, offset, true);
-  const parts = [...chunks, ...central, new Uint8Array(eocd.buffer)];
-  const out = new Uint8Array(parts.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of parts) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 /** The entries of a valid `torch.save` archive holding `{w: [1, 2, 3, 4]}`. */

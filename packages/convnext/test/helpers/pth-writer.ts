@@ -5,6 +5,7 @@
  * `archive/data/<key>` entry per storage). Tests use it to make checkpoint files of any
  * size without PyTorch, e.g. a stand-in for an official release.
  */
+import { deflateRawSync } from 'node:zlib';
 import { contiguousStrides } from '@tsgrad/core';
 import { crc32 } from '../../src/checkpoint/zip.js';
 
@@ -65,33 +66,47 @@ function pickleStateDict(names: readonly string[], tensors: Record<string, PthTe
   return p.byte(0x2e).bytes(); // STOP
 }
 
-/** A zip archive of stored (uncompressed) entries. */
-function zipStored(entries: readonly (readonly [string, Uint8Array])[]): Uint8Array {
+/** One entry of {@link zipArchive}. */
+export interface ZipEntryInput {
+  name: string;
+  data: Uint8Array;
+  /** Deflate the entry. */
+  deflate?: boolean;
+  /** Uncompressed size to declare instead of the true one. */
+  declared?: number;
+}
+
+/** A zip archive of the given entries (stored or deflated, sizes declared as asked). */
+export function zipArchive(entries: readonly ZipEntryInput[]): Uint8Array {
   const chunks: Uint8Array[] = [];
   const central: Uint8Array[] = [];
   let offset = 0;
-  for (const [name, data] of entries) {
-    const nameBytes = enc.encode(name);
-    const crc = crc32(data);
-    const local = new DataView(new ArrayBuffer(30));
-    local.setUint32(0, 0x04034b50, true);
-    local.setUint16(4, 20, true);
-    local.setUint32(14, crc, true);
-    local.setUint32(18, data.length, true);
-    local.setUint32(22, data.length, true);
-    local.setUint16(26, nameBytes.length, true);
-    chunks.push(new Uint8Array(local.buffer), nameBytes, data);
-    const cd = new DataView(new ArrayBuffer(46));
-    cd.setUint32(0, 0x02014b50, true);
-    cd.setUint16(4, 20, true);
-    cd.setUint16(6, 20, true);
-    cd.setUint32(16, crc, true);
-    cd.setUint32(20, data.length, true);
-    cd.setUint32(24, data.length, true);
-    cd.setUint16(28, nameBytes.length, true);
-    cd.setUint32(42, offset, true);
-    central.push(new Uint8Array(cd.buffer), nameBytes);
-    offset += 30 + nameBytes.length + data.length;
+  for (const e of entries) {
+    const name = enc.encode(e.name);
+    const body = e.deflate ? new Uint8Array(deflateRawSync(e.data)) : e.data;
+    const size = e.declared ?? e.data.length;
+    const crc = crc32(e.data);
+    const lh = new DataView(new ArrayBuffer(30));
+    lh.setUint32(0, 0x04034b50, true);
+    lh.setUint16(4, 20, true);
+    lh.setUint16(8, e.deflate ? 8 : 0, true);
+    lh.setUint32(14, crc, true);
+    lh.setUint32(18, body.length, true);
+    lh.setUint32(22, size, true);
+    lh.setUint16(26, name.length, true);
+    chunks.push(new Uint8Array(lh.buffer), name, body);
+    const ch = new DataView(new ArrayBuffer(46));
+    ch.setUint32(0, 0x02014b50, true);
+    ch.setUint16(4, 20, true);
+    ch.setUint16(6, 20, true);
+    ch.setUint16(10, e.deflate ? 8 : 0, true);
+    ch.setUint32(16, crc, true);
+    ch.setUint32(20, body.length, true);
+    ch.setUint32(24, size, true);
+    ch.setUint16(28, name.length, true);
+    ch.setUint32(42, offset, true);
+    central.push(new Uint8Array(ch.buffer), name);
+    offset += 30 + name.length + body.length;
   }
   const cdSize = central.reduce((n, c) => n + c.length, 0);
   const eocd = new DataView(new ArrayBuffer(22));
@@ -100,15 +115,16 @@ function zipStored(entries: readonly (readonly [string, Uint8Array])[]): Uint8Ar
   eocd.setUint16(10, entries.length, true);
   eocd.setUint32(12, cdSize, true);
   eocd.setUint32(16, offset, true);
-  const all = [...chunks, ...central, new Uint8Array(eocd.buffer)];
-  const out = new Uint8Array(all.reduce((n, c) => n + c.length, 0));
+  const parts = [...chunks, ...central, new Uint8Array(eocd.buffer)];
+  const out = new Uint8Array(parts.reduce((n, c) => n + c.length, 0));
   let at = 0;
-  for (const c of all) {
+  for (const c of parts) {
     out.set(c, at);
     at += c.length;
   }
   return out;
 }
+
 
 /**
  * The bytes of a `torch.save` file holding `tensors` (float32), wrapped as
@@ -122,5 +138,5 @@ export function encodePth(tensors: Record<string, PthTensor>, wrapKey?: string):
     entries.push([`archive/data/${key}`, new Uint8Array(d.buffer, d.byteOffset, d.byteLength)]);
   });
   entries.push(['archive/byteorder', enc.encode('little')], ['archive/version', enc.encode('3\n')]);
-  return zipStored(entries);
+  return zipArchive(entries.map(([name, data]) => ({ name, data })));
 }

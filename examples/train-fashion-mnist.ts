@@ -22,7 +22,7 @@ import { archName, oneOf, positiveInt, positiveNumber, stages } from './lib/args
 const { values } = parseArgs({
   options: {
     'data-dir': { type: 'string' },
-    epochs: { type: 'string', default: '10' },
+    epochs: { type: 'string' },
     'max-steps': { type: 'string' },
     'batch-size': { type: 'string', default: String(defaultTrainConfig.batchSize) },
     lr: { type: 'string', default: String(defaultTrainConfig.lr) },
@@ -44,7 +44,7 @@ const config: TrainConfig = {
   depths: values.depths === undefined ? null : stages('depths', values.depths),
   dims: values.dims === undefined ? null : stages('dims', values.dims),
   stemStride: 2, // 28x28 inputs: 28 -> 14 -> 7 -> 3 -> 1 (the official stride 4 is for 224x224)
-  epochs: positiveInt('epochs', values.epochs),
+  epochs: positiveInt('epochs', values.epochs ?? '10'),
   batchSize: positiveInt('batch-size', values['batch-size']),
   lr: positiveNumber('lr', values.lr),
   backend: oneOf('backend', values.backend, ['auto', 'js', 'wasm', 'webgpu'] as const),
@@ -61,8 +61,8 @@ process.on('SIGINT', () => {
 
 const result = await train(config, {
   resume: values.resume,
-  // With --resume only the flags typed count (the run keeps its saved configuration).
-  ...(values.resume ? { overrides: { out: config.out, backend: config.backend } } : {}),
+  // A resumed run keeps its saved configuration; --epochs may extend it.
+  ...(values.resume ? { overrides: { out: config.out, backend: config.backend, ...(values.epochs ? { epochs: config.epochs } : {}) } } : {}),
   shouldStop: () => interrupted || step >= maxSteps,
   hooks: {
     onBackend: (m) => console.log(m),

@@ -84,7 +84,7 @@ console.log(`training loss: first ${n} steps ${mean(losses.slice(0, n)).toFixed(
 console.log(`run folder ${config.out}: ${result.checkpoint}, metrics.json, metrics.jsonl, ${result.plot}`);
 
 // Use it: one validation picture per class through the trained model (as `tsgrad-convnext predict RUN IMAGE` does).
-const layout = scanImageFolder(config.dataDir!, { seed: config.seed });
+const layout = scanImageFolder(config.dataDir!, { seed: config.seed, valFraction: config.valFraction });
 const samples = layout.classes.map((_, label) => layout.val.find((e) => e.label === label)?.file).filter((f): f is string => f !== undefined);
 const pm = await loadRunForPredict(config.out);
 for (const r of await predictImages(pm, samples, { topK: 1 })) {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Generator, manualSeed } from '@tsgrad/core';
+import { Generator, fromTypedArray, manualSeed } from '@tsgrad/core';
 import { encodeSafetensors } from '@tsgrad/nn';
 import { ConvNeXt, IMAGENET_CLASSES, FASHION_MNIST_CLASSES, convertConvNeXtStateDict, crc32 } from '@tsgrad/convnext';
 import { loadWeightsForPredict } from '@tsgrad/convnext/node';
@@ -125,6 +125,12 @@ function tinyImagenetWeights(bias?: Record<number, number>): Record<string, PthT
   return out;
 }
 
+/** Official-named tensors as timm's `model.safetensors` (timm's key names). */
+async function timmSafetensors(official: Record<string, PthTensor>): Promise<Uint8Array> {
+  const timm = convertConvNeXtStateDict(official, 'timm', { reshape: (v, shape) => ({ shape, data: v.data }) });
+  return encodeSafetensors(Object.fromEntries(Object.entries(timm).map(([k, v]) => [k, fromTypedArray(v.data, [...v.shape], 'float32')])));
+}
+
 /** A small custom architecture for the engine examples (ConvNeXt-atto costs 3x the time). */
 const TINY = ['--depths', '1,1,1,1', '--dims', '8,16,24,32'];
 
@@ -217,10 +223,8 @@ describe('examples/', () => {
 
   it('finetune-folder.ts --freeze: timm-named weights, only the head trains, the backbone stays as loaded', async () => {
     const official = tinyImagenetWeights();
-    const timm = convertConvNeXtStateDict(official, 'timm', { reshape: (v, shape) => ({ shape, data: v.data }) });
-    const { fromTypedArray } = await import('@tsgrad/core');
     const weights = join(tmp, 'timm-model.safetensors');
-    writeFileSync(weights, await encodeSafetensors(Object.fromEntries(Object.entries(timm).map(([k, v]) => [k, fromTypedArray(v.data, [...v.shape], 'float32')]))));
+    writeFileSync(weights, await timmSafetensors(official));
     const out = join(dirs.runs, 'frozen', 'model.safetensors');
     const stdout = ok(await example('finetune-folder.ts', '--weights', weights, dirs.folder, '--image-size', '32', '--epochs', '1', '--batch-size', '6', '--freeze', '--out', out));
     expect(stdout).toMatch(/training the head only: 99 of \d+ parameters/); // 32 x 3 + 3
@@ -233,11 +237,8 @@ describe('examples/', () => {
   it('predict-image.ts: timm safetensors weights, a PNG, the top-5 ImageNet names with their probabilities', async () => {
     // Zero head weights: the logits are the biases, so the prediction is known exactly.
     const bias = { 281: 6, 285: 5, 282: 4, 287: 3, 291: 2 };
-    const official = tinyImagenetWeights(bias);
-    const timm = convertConvNeXtStateDict(official, 'timm', { reshape: (v, shape) => ({ shape, data: v.data }) });
-    const { fromTypedArray } = await import('@tsgrad/core');
     const weights = join(tmp, 'convnext-imagenet.safetensors');
-    writeFileSync(weights, await encodeSafetensors(Object.fromEntries(Object.entries(timm).map(([k, v]) => [k, fromTypedArray(v.data, [...v.shape], 'float32')]))));
+    writeFileSync(weights, await timmSafetensors(tinyImagenetWeights(bias)));
     const photo = join(tmp, 'cat.png');
     writeFileSync(photo, png(64, 48, (x, y) => [x * 4, y * 5, 128]));
     const stdout = ok(await example('predict-image.ts', '--weights', weights, photo, '--image-size', '32'));

@@ -6,13 +6,13 @@
  * the weights. Each step is spelled out; `tsgrad-convnext predict --weights FILE IMAGE` does
  * the same for many images.
  *
- *   node --import tsx --conditions=source examples/predict-image.ts --weights convnext_tiny_1k_224_ema.pth cat.jpg [--top-k 5] [--image-size 224] [--crop-pct 0.875]
+ *   node --import tsx --conditions=source examples/predict-image.ts --weights convnext_tiny_1k_224_ema.pth cat.jpg [--top-k 5] [--image-size 224] [--crop-pct 0.875] [--backend auto]
  */
 import { parseArgs } from 'node:util';
 import { fromTypedArray, noGrad, tidy } from '@tsgrad/core';
 import { DATASET_STATS, IMAGENET_CLASSES, convnextFromStateDict, evalTransform, topK } from '@tsgrad/convnext';
 import { chooseBackend, decodeImageFile, loadWeightsFile } from '@tsgrad/convnext/node';
-import { positiveInt } from './lib/args.js';
+import { oneOf, positiveInt } from './lib/args.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -29,13 +29,14 @@ const k = positiveInt('top-k', values['top-k']);
 const size = positiveInt('image-size', values['image-size']);
 const cropPct = Number(values['crop-pct']);
 if (!(cropPct > 0 && cropPct <= 1)) throw new Error(`--crop-pct must be in (0, 1], got '${values['crop-pct']}'`);
-const backend = await chooseBackend(values.backend as 'auto');
+const backend = await chooseBackend(oneOf('backend', values.backend, ['auto', 'js', 'wasm', 'webgpu'] as const));
 
 // 1. The weights (official or timm names; .pth read by our own zip reader and restricted unpickler).
 const { tensors } = await loadWeightsFile(values.weights);
 const { model, arch } = convnextFromStateDict(tensors);
 for (const t of Object.values(tensors)) t.dispose();
 model.eval();
+if (arch.inChans !== 3) throw new Error(`the weights take ${arch.inChans} input channels; ImageNet weights take RGB (3)`);
 if (arch.numClasses !== IMAGENET_CLASSES.length) throw new Error(`the weights' head has ${arch.numClasses} classes, not ImageNet-1k's 1000; use 'tsgrad-convnext predict --weights FILE --classes names.txt'`);
 console.log(`ConvNeXt-${arch.variant ?? `custom (depths [${arch.depths.join(', ')}], dims [${arch.dims.join(', ')}])`} from ${values.weights}; backend ${backend}`);
 

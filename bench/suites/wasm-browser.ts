@@ -12,6 +12,7 @@
  *   pnpm bench wasm-browser
  */
 import { existsSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as T from '@tsgrad/core';
 import { chromium } from 'playwright-core';
@@ -71,7 +72,7 @@ export async function wasmBrowserSuite(): Promise<Suite> {
     cases,
     // A getter: the rows' set-up facts are known only after they ran (run.ts reads the note then).
     get note() {
-      return `Chromium ${browser.version()} headless, page served with COOP/COEP (cross-origin isolated); Node ${process.version} with 2 worker_threads and plain SIMD (relaxed SIMD needs a flag in Node 20). ${infos.join('; ')}. Each Chromium step includes one page.evaluate round trip (well under 1 ms).`;
+      return `Chromium ${browser.version()} headless, page served with COOP/COEP (cross-origin isolated); Node ${process.version} with 2 worker_threads and plain SIMD (relaxed SIMD needs a flag in Node 20). ${infos.join('; ')}. Each Chromium step includes one page.evaluate round trip (well under 1 ms). Load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(', ')} on ${cpus().length} cores.`;
     },
     dispose: async () => {
       await browser.close();

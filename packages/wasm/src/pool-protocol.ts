@@ -86,7 +86,7 @@ function work(seq) {
   const id = I[${KERNEL}];
   if (id === -1) return 0;
   const fns = kernel(id, seq);
-  if (!fns) return Atomics.load(I, ${SEQ}) === seq && ${host.syncReceive ? 'false' : 'true'} ? 2 : 1;
+  if (!fns) return ${host.syncReceive ? '1' : `Atomics.load(I, ${SEQ}) === seq ? 2 : 1`};
   const f = fns[I[${FN}]];
   const n = I[${NARGS}];
   const sArg = I[${SCRATCH_ARG}];

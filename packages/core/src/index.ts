@@ -24,6 +24,8 @@ export { JsBackend } from './backends/js.js';
 // For backend authors: the reference scalar semantics and strided-offset iteration, one copy for every CPU fallback.
 export { scalarErf, roundHalfEven, SCALAR_UNARY, SCALAR_BINARY, SCALAR_COMPARE, truncateIntResult } from './backends/scalar.js';
 export { offsetsOf, viewOffsets } from './backends/strided.js';
+// For backend authors: the optimizer kernels' float32 contract (constants, reference loops).
+export { adamConstants, adamStepF32, normOf, normOfNorms, clipCoef, type AdamConstants } from './backends/optim-kernels.js';
 export { registerBackend, setBackend, getBackend, initBackend, listBackends } from './registry.js';
 
 // Autodiff

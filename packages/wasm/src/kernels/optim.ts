@@ -21,16 +21,20 @@ interface AdamVariant {
   readonly maximize: boolean;
 }
 
+/** The float32 constants of a step, in the order the Adam kernel reads them from `consts`. */
+const ADAM_CONSTS = ['decay', 'l2', 'b1', 'omb1', 'b2', 'omb2', 'sbc2', 'eps', 'stepSize'] as const;
+
 /**
- * `run(p, g, m, v, vm, po, mo, vo, vmo, start, end, decay, l2, b1, omb1, b2, omb2, sbc2, eps, stepSize)`
- * over elements `start <= i < end` (start a multiple of 4).
+ * `run(p, g, m, v, vm, po, mo, vo, vmo, start, end, consts)` over elements `start <= i < end`
+ * (start a multiple of 4); `consts` points at the nine float32 constants (the worker pool
+ * passes at most 16 arguments, so they travel through the backend's constant block).
  */
 function buildAdam(m: ModuleBuilder, o: AdamVariant): void {
-  const f = m.fn('run', [i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, f32, f32, f32, f32, f32, f32, f32, f32, f32]);
-  const [p, g, mm, v, vm, po, mo, vo, vmo, start, end, ...cs] = f.params as Local[];
-  const consts = cs.map((c) => {
+  const f = m.fn('run', [i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32]);
+  const [p, g, mm, v, vm, po, mo, vo, vmo, start, end, cptr] = f.params as Local[];
+  const consts = ADAM_CONSTS.map((_, k) => {
     const l = f.local(v128);
-    f.get(c).simd(SIMD.f32x4_splat).set(l);
+    f.get(cptr!).vsplatLoad(k * 4).set(l);
     return l;
   });
   const [decay, l2, b1, omb1, b2, omb2, sbc2, eps, stepSize] = consts as [Local, Local, Local, Local, Local, Local, Local, Local, Local];
@@ -126,6 +130,8 @@ function numel(shape: readonly number[]): number {
 
 /** The optimizer kernels of the wasm backend (float32, dense views). */
 export class OptimKernels {
+  /** A block of linear memory for the Adam constants, written before each call (plain stores, no buffer). */
+  private constPtr = -1;
   constructor(private readonly rt: Runtime) {}
 
   /** Splits `n` elements over the threads when worth it (ranges are multiples of 8). */
@@ -145,8 +151,9 @@ export class OptimKernels {
     const variant: AdamVariant = { l2: c.l2 !== 0, amsgrad: h.amsgrad, maximize: h.maximize };
     const k = this.rt.kernel(`adam|${+variant.l2}${+variant.amsgrad}${+variant.maximize}`, (m) => buildAdam(m, variant));
     const ptrs = [be.addr(param), be.addr(grad), be.addr(expAvg), be.addr(expAvgSq), maxExpAvgSq ? be.addr(maxExpAvgSq) : 0, po.ptr, mo.ptr, vo.ptr, vmo ? vmo.ptr : 0];
-    const scal = [c.decay, c.l2, c.b1, c.omb1, c.b2, c.omb2, c.sbc2, c.eps, c.stepSize];
-    if (n > 0) this.rt.parallel(k, 'run', this.jobs(n, (s, e) => [...ptrs, s, e, ...scal]));
+    if (this.constPtr < 0) this.constPtr = this.rt.arena.alloc(64).ptr;
+    ADAM_CONSTS.forEach((name, i) => (this.rt.heap.f32[(this.constPtr >>> 2) + i] = c[name]));
+    if (n > 0) this.rt.parallel(k, 'run', this.jobs(n, (s, e) => [...ptrs, s, e, this.constPtr]));
     return { param: po, expAvg: mo, expAvgSq: vo, maxExpAvgSq: vmo };
   }
 

@@ -16,6 +16,7 @@ import type { Case, Suite } from './suites/types.js';
 const suites: Record<string, () => Promise<Suite>> = { core: coreSuite, webgpu: webgpuSuite };
 suites['wasm'] = async () => (await import('./suites/wasm.js')).wasmSuite();
 suites['convnext'] = async () => (await import('./suites/convnext.js')).convnextSuite();
+suites['optim'] = async () => (await import('./suites/optim.js')).optimSuite();
 
 interface Row {
   readonly case: string;

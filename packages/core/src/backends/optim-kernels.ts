@@ -14,12 +14,17 @@ export interface AdamConstants {
   readonly decay: number;
   /** `wd` for Adam's L2 term (0 when off). */
   readonly l2: number;
+  /** `beta1`. */
   readonly b1: number;
+  /** `1 - beta1`. */
   readonly omb1: number;
+  /** `beta2`. */
   readonly b2: number;
+  /** `1 - beta2`. */
   readonly omb2: number;
   /** `sqrt(1 - beta2^t)`. */
   readonly sbc2: number;
+  /** `eps`. */
   readonly eps: number;
   /** `lr / (1 - beta1^t)`. */
   readonly stepSize: number;

@@ -18,6 +18,7 @@ const suites: Record<string, () => Promise<Suite>> = { core: coreSuite, webgpu: 
 suites['wasm'] = async () => (await import('./suites/wasm.js')).wasmSuite();
 suites['convnext'] = async () => (await import('./suites/convnext.js')).convnextSuite();
 suites['wasm-browser'] = async () => (await import('./suites/wasm-browser.js')).wasmBrowserSuite();
+suites['optim'] = async () => (await import('./suites/optim.js')).optimSuite();
 
 interface Row {
   readonly case: string;

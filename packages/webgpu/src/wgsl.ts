@@ -19,7 +19,8 @@ export const MAX_RANK = 8;
 /** Threads per workgroup of the 1-D kernels (SwiftShader and most GPUs allow 256). */
 export const WG = 256;
 
-const HEADER = /* wgsl */ `
+/** What every kernel starts with: the parameter block at binding 0, its readers and NaN/Inf helpers. */
+export const HEADER = /* wgsl */ `
 struct Params { v: array<vec4<u32>, ${PARAM_WORDS / 4}> }
 @group(0) @binding(0) var<uniform> prm: Params;
 fn pu(i: u32) -> u32 { return prm.v[i >> 2u][i & 3u]; }
@@ -131,10 +132,13 @@ fn ipow(a: i32, b: i32) -> i32 {
 }
 `;
 
-const MAIN_1D = `@compute @workgroup_size(${WG})
+/** The entry point of the 1-D kernels (workgroups of {@link WG} threads on a 2-D grid). */
+export const MAIN_1D = `@compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32)`;
-const GROUP_INDEX = 'let gi = wid.y * nwg.x + wid.x;';
-const THREAD_INDEX = `let i = (wid.y * nwg.x + wid.x) * ${WG}u + lid;`;
+/** The linear workgroup index `gi`. */
+export const GROUP_INDEX = 'let gi = wid.y * nwg.x + wid.x;';
+/** The linear thread index `i`. */
+export const THREAD_INDEX = `let i = (wid.y * nwg.x + wid.x) * ${WG}u + lid;`;
 
 /** A strided view's parameter slot: [offset, contiguous flag, strides x MAX_RANK]. */
 export const VIEW_SLOT = 2 + MAX_RANK;

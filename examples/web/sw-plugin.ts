@@ -35,8 +35,9 @@ self.addEventListener('activate', (e) => {
 self.addEventListener('fetch', (e) => {
   const req = e.request;
   if (req.method !== 'GET' || new URL(req.url).origin !== location.origin) return;
-  // Pages match with their query ignored (?steps=... presets the form); the rest by URL.
-  const cached = req.mode === 'navigate' ? caches.match('./', { ignoreSearch: true }) : caches.match(req);
+  // Pages match with their query ignored (?steps=... presets the form); the rest by URL. Vary is
+  // ignored: module scripts are fetched with an Origin header that the cached copies lacked.
+  const cached = req.mode === 'navigate' ? caches.match('./', { ignoreSearch: true, ignoreVary: true }) : caches.match(req, { ignoreVary: true });
   e.respondWith(cached.then((hit) => hit || fetch(req)));
 });
 `;

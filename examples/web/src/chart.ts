@@ -1,6 +1,8 @@
 /**
  * A small line chart on a canvas: the raw values faintly, their moving average boldly, the
  * y range and the last value as text. Redrawn from scratch on every point (a few hundred).
+ * The values are also in the canvas's `aria-label` (the last one) and `data-values` (all, as
+ * JSON), for screen readers and for the app's test.
  */
 
 /** Options of {@link LineChart}. */
@@ -40,6 +42,9 @@ export class LineChart {
   }
 
   private draw(): void {
+    const last = this.values.at(-1);
+    this.canvas.dataset['values'] = JSON.stringify(this.values);
+    this.canvas.setAttribute('aria-label', `${this.opts.title} chart${last === undefined ? '' : `, last value ${last}`}`);
     const ctx = this.canvas.getContext('2d');
     if (!ctx) return;
     const { width: w, height: h } = this.canvas;
@@ -50,7 +55,6 @@ export class LineChart {
     ctx.fillRect(0, 0, w, h);
     ctx.font = '12px system-ui, sans-serif';
     ctx.fillStyle = '#1d2330';
-    const last = this.values.at(-1);
     ctx.fillText(`${this.opts.title}${last === undefined ? '' : `: ${fmt(last)}`}`, pad.l, 15);
     const vs = this.values;
     let [lo, hi] = this.opts.yRange ?? [Math.min(...vs), Math.max(...vs)];

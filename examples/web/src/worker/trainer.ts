@@ -1,10 +1,11 @@
 /**
- * One training run in the worker: AdamW on a ConvNeXt, batches from the package's
+ * One training run in the worker: AdamW on a ConvNeXt (ConvNeXt's schedule: linear warmup
+ * over the first tenth of the steps, at most 100, then cosine decay), batches from the package's
  * DataLoader, one report per step (loss, batch accuracy, images/s, ETA, memory). Between
  * steps it yields to the worker's event loop, so pause, resume and stop messages are seen.
  */
 import { argmax, crossEntropy, getBackend, memory, tidy } from '@tsgrad/core';
-import { AdamW } from '@tsgrad/nn';
+import { AdamW, cosineSchedule, type Schedule } from '@tsgrad/nn';
 import { DataLoader, hostBatchToTensors } from '@tsgrad/convnext';
 import type { MemoryReport, StepReport, TrainSettings } from '../protocol.js';
 import type { Classifier } from './classifier.js';
@@ -53,16 +54,17 @@ export class TrainingRun {
     if (perEpoch === 0) throw new Error(`the batch size (${s.batchSize}) is larger than the dataset (${data.dataset.length} images)`);
     const total = s.maxSteps > 0 ? Math.min(s.maxSteps, s.epochs * perEpoch) : s.epochs * perEpoch;
     const opt = new AdamW(model.parameters(), { lr: s.lr, weightDecay: 0.05 });
+    const lr = cosineSchedule({ base: s.lr, final: 1e-6, total, warmup: Math.min(100, Math.floor(total / 10)) });
     model.train();
     this.onState('training');
     try {
-      await this.steps(loader, opt, total, perEpoch);
+      await this.steps(loader, opt, lr, total, perEpoch);
     } finally {
       opt.dispose(); // its moments live in backend memory
     }
   }
 
-  private async steps(loader: DataLoader, opt: AdamW, total: number, perEpoch: number): Promise<void> {
+  private async steps(loader: DataLoader, opt: AdamW, lr: Schedule, total: number, perEpoch: number): Promise<void> {
     const s = this.settings;
     const model = this.classifier.model;
     const times: number[] = [];
@@ -78,6 +80,7 @@ export class TrainingRun {
       const t0 = performance.now();
       const epoch = Math.floor(step / perEpoch);
       const host = loader.hostBatch(epoch, step % perEpoch);
+      for (const g of opt.paramGroups) g.lr = lr(step);
       const [loss, predicted] = tidy(() => {
         const { images, labels } = hostBatchToTensors(host);
         opt.zeroGrad();

@@ -6,12 +6,15 @@
  * (the URL query presets the form, as docs/web-app.md documents), sees the loss fall,
  * draws on the canvas and gets a top-5, downloads the weights, goes offline, reloads the page
  * (the service worker serves it), loads the weights back and gets the same logits.
+ * It also trains on a gzipped IDX pair and on a folder of pictures given to the file inputs.
  * Screenshots go to test-artifacts/web-app/ (ignored by git).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { encodeIdx } from '@tsgrad/convnext';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildAndPreview, type AppServer } from '../examples/web/preview-server.js';
@@ -148,6 +151,7 @@ it('trains on WebGPU (SwiftShader) and classifies a drawing', async () => {
   const context = await browser!.newContext();
   try {
     const { page, errors } = await open(context, `backend=webgpu&${TINY}&steps=3`, 'webgpu');
+    phase('webgpu page ready');
     const backendLine = (await page.textContent('#backend'))!;
     console.log(`web app ${backendLine}`);
     expect(backendLine).toMatch(/backend: webgpu · adapter: .*swiftshader/i);
@@ -155,10 +159,73 @@ it('trains on WebGPU (SwiftShader) and classifies a drawing', async () => {
     console.log(`web app webgpu losses: ${losses.map((l) => l.toFixed(4)).join(' ')}; ${await page.textContent('#stats')}`);
     expect(losses).toHaveLength(3);
     expect(losses.at(-1)!).toBeLessThan(losses[0]!);
+    phase('webgpu trained');
     const { top, logits } = await drawAndClassify(page);
+    phase('webgpu drawing classified');
     expect(top).toHaveLength(5);
     expect(logits.every(Number.isFinite)).toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, 'webgpu-trained.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  } finally {
+    await context.close();
+  }
+});
+
+/** A 24-bit BMP (a format every browser decodes) of a `side`x`side` picture filled with `rgb`, a white square in its middle. */
+function bmp(side: number, rgb: readonly [number, number, number]): Uint8Array {
+  const row = Math.ceil((side * 3) / 4) * 4;
+  const out = new Uint8Array(54 + row * side);
+  const v = new DataView(out.buffer);
+  out.set([0x42, 0x4d]);
+  v.setUint32(2, out.length, true);
+  v.setUint32(10, 54, true);
+  v.setUint32(14, 40, true);
+  v.setInt32(18, side, true);
+  v.setInt32(22, side, true);
+  v.setUint16(26, 1, true);
+  v.setUint16(28, 24, true);
+  for (let y = 0; y < side; y++) {
+    for (let x = 0; x < side; x++) {
+      const inside = Math.abs(x - side / 2) < side / 4 && Math.abs(y - side / 2) < side / 4;
+      const [r, g, b] = inside ? [255, 255, 255] : rgb;
+      out.set([b, g, r], 54 + y * row + x * 3); // BGR, rows bottom-up (symmetric here)
+    }
+  }
+  return out;
+}
+
+it('trains on a gzipped IDX pair and on a folder of pictures chosen in the file inputs', async () => {
+  if (setupError) throw setupError;
+  const data = join(outDir, 'data');
+  mkdirSync(data);
+  // 16 pictures of 28x28 in two classes (0: dark, 1: bright), the images file gzipped.
+  const n = 16;
+  const labels = Uint8Array.from({ length: n }, (_, i) => i % 2);
+  const pixels = new Uint8Array(n * 28 * 28);
+  labels.forEach((l, i) => pixels.fill(l ? 200 : 30, i * 784, (i + 1) * 784));
+  writeFileSync(join(data, 'train-images-idx3-ubyte.gz'), gzipSync(encodeIdx([n, 28, 28], pixels)));
+  writeFileSync(join(data, 'train-labels-idx1-ubyte'), encodeIdx([n], labels));
+  // A folder with two classes of four pictures each.
+  for (const [cls, rgb] of [['red', [220, 30, 30]], ['blue', [30, 30, 220]]] as const) {
+    mkdirSync(join(data, 'pictures', cls), { recursive: true });
+    for (let i = 0; i < 4; i++) writeFileSync(join(data, 'pictures', cls, `${i}.bmp`), bmp(24 + 4 * i, rgb));
+  }
+  const context = await browser!.newContext();
+  try {
+    const { page, errors } = await open(context, 'backend=wasm&threads=2&model=micro&batch=8&epochs=50&steps=2&lr=0.01', 'wasm');
+    await page.check('input[name=data][value=idx]');
+    // Labels first: the app tells the files apart by their dimensions.
+    await page.setInputFiles('#idx-files', [join(data, 'train-labels-idx1-ubyte'), join(data, 'train-images-idx3-ubyte.gz')]);
+    expect(await train(page)).toHaveLength(2);
+    expect(await page.textContent('#model')).toMatch(/ConvNeXt-micro trained on fashion-mnist: 16 images of 28x28 from train-images-idx3-ubyte\.gz/);
+    phase('trained on IDX');
+    await page.check('input[name=data][value=folder]');
+    await page.fill('input[name=folder-size]', '16');
+    await page.setInputFiles('#folder-files', join(data, 'pictures'));
+    expect(await train(page)).toHaveLength(2);
+    expect(await page.textContent('#model')).toMatch(/trained on folder: 8 images, 2 classes \(blue, red\), 16x16/);
+    phase('trained on a folder');
+    await page.screenshot({ path: join(ARTIFACTS, 'folder-trained.png'), fullPage: true });
     expect(errors).toEqual([]);
   } finally {
     await context.close();

@@ -101,10 +101,11 @@ it('loads cross-origin isolated, trains on wasm (2 threads asked), classifies a 
     expect(backendLine).toMatch(/backend: wasm · (2 threads \(2 requested\)|1 thread \(2 requested\) · .*one thread: .+)/);
 
     const losses = await train(page);
-    console.log(`web app wasm losses: ${losses.map((l) => l.toFixed(4)).join(' ')}; ${await page.textContent('#stats')}`);
+    console.log(`web app wasm losses: ${losses.map((l) => l.toFixed(4)).join(' ')}; ${await page.textContent('#stats')}; ${await page.textContent('#status')}`);
     expect(losses).toHaveLength(8);
     expect(losses.at(-1)!).toBeLessThan(losses[0]! * 0.8);
-    expect(await page.textContent('#stats')).toMatch(/done; backend memory/);
+    expect(await page.textContent('#stats')).toMatch(/^step 8\/8 · epoch 8 · loss [\d.]+ · [\d.]+ images\/s · ETA 0s · memory [\d.]+ (KiB|MiB) \(peak [\d.]+ (KiB|MiB), \d+ tensors\)$/);
+    expect(await page.textContent('#status')).toMatch(/^done; backend memory: [\d.]+ MiB in \d+ tensors$/);
 
     phase('wasm trained');
     const first = await drawAndClassify(page);
@@ -194,7 +195,7 @@ function bmp(side: number, rgb: readonly [number, number, number]): Uint8Array {
   return out;
 }
 
-it('trains on a gzipped IDX pair and on a folder of pictures chosen in the file inputs', async () => {
+it('pauses, resumes and stops; trains on a gzipped IDX pair and on a folder of pictures chosen in the file inputs', async () => {
   if (setupError) throw setupError;
   const data = join(outDir, 'data');
   mkdirSync(data);
@@ -212,7 +213,25 @@ it('trains on a gzipped IDX pair and on a folder of pictures chosen in the file 
   }
   const context = await browser!.newContext();
   try {
-    const { page, errors } = await open(context, 'backend=wasm&threads=2&model=micro&batch=8&epochs=50&steps=2&lr=0.01', 'wasm');
+    const { page, errors } = await open(context, 'backend=wasm&threads=2&model=micro&length=16&size=16&batch=8&epochs=500&steps=1000&lr=0.01', 'wasm');
+    const state = () => page.evaluate(() => document.getElementById('train-form')!.dataset['state']);
+    const steps = async () => (JSON.parse((await page.getAttribute('#loss-chart', 'data-values'))!) as number[]).length;
+    await page.click('#start');
+    await page.waitForFunction(() => JSON.parse(document.getElementById('loss-chart')!.dataset['values']!).length >= 2);
+    await page.click('#pause');
+    await page.waitForFunction(() => document.getElementById('train-form')!.dataset['state'] === 'paused');
+    const held = await steps();
+    await page.waitForTimeout(500);
+    expect(await steps()).toBe(held); // no step while paused
+    expect(await page.textContent('#pause')).toBe('Resume');
+    await page.click('#pause');
+    await page.waitForFunction((n) => JSON.parse(document.getElementById('loss-chart')!.dataset['values']!).length > n, held);
+    await page.click('#stop');
+    await page.waitForFunction(() => document.getElementById('train-form')!.dataset['state'] === 'idle');
+    expect(await steps()).toBeLessThan(1000);
+    expect(await state()).toBe('idle');
+    phase('paused, resumed and stopped');
+    await page.fill('input[name=steps]', '2');
     await page.check('input[name=data][value=idx]');
     // Labels first: the app tells the files apart by their dimensions.
     await page.setInputFiles('#idx-files', [join(data, 'train-labels-idx1-ubyte'), join(data, 'train-images-idx3-ubyte.gz')]);

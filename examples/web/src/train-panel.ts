@@ -16,6 +16,7 @@ export function setupTrainPanel(client: WorkerClient): void {
   const stop = byId('stop', HTMLButtonElement);
   const download = byId('download', HTMLButtonElement);
   const stats = byId('stats', HTMLParagraphElement);
+  const status = byId('status', HTMLParagraphElement);
   const modelLine = byId('model', HTMLParagraphElement);
   const loss = new LineChart(byId('loss-chart', HTMLCanvasElement), { title: 'loss', color: '#c2410c' });
   const acc = new LineChart(byId('acc-chart', HTMLCanvasElement), { title: 'train accuracy (batch)', color: '#1d4ed8', yRange: [0, 1], format: (v) => `${(100 * v).toFixed(0)}%` });
@@ -72,7 +73,8 @@ export function setupTrainPanel(client: WorkerClient): void {
     };
     loss.clear();
     acc.clear();
-    stats.textContent = 'preparing the data ...';
+    stats.textContent = '';
+    status.textContent = 'preparing the data ...';
     client.send({ type: 'train', settings });
     start.disabled = true;
   });
@@ -96,11 +98,12 @@ export function setupTrainPanel(client: WorkerClient): void {
     form.dataset['state'] = state;
   });
   client.on('step', ({ report: r }) => {
+    if (r.step === 1) status.textContent = '';
     loss.push(r.loss);
     acc.push(r.accuracy);
     stats.textContent = `step ${r.step}/${r.totalSteps} · epoch ${r.epoch} · loss ${r.loss.toFixed(4)} · ${r.imagesPerSec.toFixed(1)} images/s · ETA ${formatDuration(r.etaSec)} · memory ${formatBytes(r.memory.bytes)} (peak ${formatBytes(r.memory.peakBytes)}, ${r.memory.tensors} tensors)`;
   });
-  client.on('status', (msg) => (stats.textContent = msg.text));
+  client.on('status', (msg) => (status.textContent = msg.text));
   client.on('model', (msg) => {
     if (msg.target !== 'trained') return;
     modelLine.textContent = `${msg.model.description} · ${formatCount(msg.model.parameters)} parameters · ${msg.model.classes.length} classes`;

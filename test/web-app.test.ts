@@ -6,7 +6,8 @@
  * (the URL query presets the form, as docs/web-app.md documents), sees the loss fall,
  * draws on the canvas and gets a top-5, downloads the weights, goes offline, reloads the page
  * (the service worker serves it), loads the weights back and gets the same logits.
- * It also trains on a gzipped IDX pair and on a folder of pictures given to the file inputs.
+ * It also trains on a gzipped IDX pair and on a folder of pictures given to the file inputs,
+ * and classifies a photo with ImageNet-shaped weights given as a `.pth` and as timm safetensors.
  * Screenshots go to test-artifacts/web-app/ (ignored by git).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +15,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { encodeIdx } from '@tsgrad/convnext';
+import { fromTypedArray, Generator, noGrad } from '@tsgrad/core';
+import { ConvNeXt, IMAGENET_CLASSES, datasetNormalization, encodeIdx, evalTransform, exportConvNeXtSafetensors } from '@tsgrad/convnext';
+import { encodePth, type PthTensor } from '../packages/convnext/test/helpers/pth-writer.js';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildAndPreview, type AppServer } from '../examples/web/preview-server.js';
@@ -172,8 +175,8 @@ it('trains on WebGPU (SwiftShader) and classifies a drawing', async () => {
   }
 });
 
-/** A 24-bit BMP (a format every browser decodes) of a `side`x`side` picture filled with `rgb`, a white square in its middle. */
-function bmp(side: number, rgb: readonly [number, number, number]): Uint8Array {
+/** A 24-bit BMP (a format every browser decodes) of `side`x`side` RGB pixels, rows top-down as {@link squarePicture} gives them. */
+function bmp(side: number, rgb: Uint8Array): Uint8Array {
   const row = Math.ceil((side * 3) / 4) * 4;
   const out = new Uint8Array(54 + row * side);
   const v = new DataView(out.buffer);
@@ -182,14 +185,25 @@ function bmp(side: number, rgb: readonly [number, number, number]): Uint8Array {
   v.setUint32(10, 54, true);
   v.setUint32(14, 40, true);
   v.setInt32(18, side, true);
-  v.setInt32(22, side, true);
+  v.setInt32(22, side, true); // positive height: rows bottom-up
   v.setUint16(26, 1, true);
   v.setUint16(28, 24, true);
   for (let y = 0; y < side; y++) {
     for (let x = 0; x < side; x++) {
-      const inside = Math.abs(x - side / 2) < side / 4 && Math.abs(y - side / 2) < side / 4;
-      const [r, g, b] = inside ? [255, 255, 255] : rgb;
-      out.set([b, g, r], 54 + y * row + x * 3); // BGR, rows bottom-up (symmetric here)
+      const at = ((side - 1 - y) * side + x) * 3;
+      out.set([rgb[at + 2]!, rgb[at + 1]!, rgb[at]!], 54 + y * row + x * 3); // BGR
+    }
+  }
+  return out;
+}
+
+/** RGB bytes (rows top-down) of a `side`x`side` picture filled with `fill`, a white square in its upper middle. */
+function squarePicture(side: number, fill: readonly [number, number, number]): Uint8Array {
+  const out = new Uint8Array(side * side * 3);
+  for (let y = 0; y < side; y++) {
+    for (let x = 0; x < side; x++) {
+      const inside = Math.abs(x - side / 2) < side / 4 && y > side / 8 && y < side / 2;
+      out.set(inside ? [255, 255, 255] : fill, (y * side + x) * 3);
     }
   }
   return out;
@@ -209,7 +223,7 @@ it('pauses, resumes and stops; trains on a gzipped IDX pair and on a folder of p
   // A folder with two classes of four pictures each.
   for (const [cls, rgb] of [['red', [220, 30, 30]], ['blue', [30, 30, 220]]] as const) {
     mkdirSync(join(data, 'pictures', cls), { recursive: true });
-    for (let i = 0; i < 4; i++) writeFileSync(join(data, 'pictures', cls, `${i}.bmp`), bmp(24 + 4 * i, rgb));
+    for (let i = 0; i < 4; i++) writeFileSync(join(data, 'pictures', cls, `${i}.bmp`), bmp(24 + 4 * i, squarePicture(24 + 4 * i, rgb)));
   }
   const context = await browser!.newContext();
   try {
@@ -245,6 +259,54 @@ it('pauses, resumes and stops; trains on a gzipped IDX pair and on a folder of p
     expect(await page.textContent('#model')).toMatch(/trained on folder: 8 images, 2 classes \(blue, red\), 16x16/);
     phase('trained on a folder');
     await page.screenshot({ path: join(ARTIFACTS, 'folder-trained.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  } finally {
+    await context.close();
+  }
+});
+
+it('classifies a photo with ImageNet weights dropped as an official .pth and as timm safetensors, as the model does in Node', async () => {
+  if (setupError) throw setupError;
+  const dir = join(outDir, 'imagenet');
+  mkdirSync(dir);
+  // A small ConvNeXt with ImageNet's 1000-class head and random weights, in both file formats.
+  const model = new ConvNeXt({ depths: [1, 1, 1, 1], dims: [8, 16, 24, 32], numClasses: 1000, generator: new Generator(3) });
+  const official: Record<string, PthTensor> = {};
+  for (const [k, t] of Object.entries(model.stateDict())) official[k] = { shape: t.shape, data: t.dataSync() as Float32Array };
+  writeFileSync(join(dir, 'convnext_micro_1k_224.pth'), encodePth(official, 'model'));
+  writeFileSync(join(dir, 'model.safetensors'), await exportConvNeXtSafetensors(model, { naming: 'timm' }));
+  const side = 64;
+  const rgb = [40, 160, 90] as const;
+  const photo = squarePicture(side, rgb);
+  writeFileSync(join(dir, 'photo.bmp'), bmp(side, photo));
+  // What Node computes for the same picture: timm's transform, then the model.
+  const norm = datasetNormalization('imagenet', 3);
+  const input = evalTransform({ data: photo, width: side, height: side, channels: 3 }, { size: 224, cropPct: 0.875, mean: norm.mean, std: norm.std });
+  const expected = Array.from(noGrad(() => model.eval().forward(fromTypedArray(input, [1, 3, 224, 224], 'float32'))).dataSync());
+  const best = expected.indexOf(Math.max(...expected));
+
+  const context = await browser!.newContext();
+  try {
+    const { page, errors } = await open(context, 'backend=wasm&threads=2', 'wasm');
+    const results: number[][] = [];
+    for (const file of ['convnext_micro_1k_224.pth', 'model.safetensors']) {
+      await page.setInputFiles('#imagenet-weights', join(dir, file));
+      await page.waitForFunction((f) => (document.getElementById('imagenet-model')?.textContent ?? '').includes(`from ${f} (ImageNet-1k)`) || document.getElementById('error')?.textContent !== '', file);
+      expect(await page.textContent('#error')).toBe('');
+      await page.setInputFiles('#photo-file', join(dir, 'photo.bmp'));
+      await page.waitForFunction(() => document.querySelectorAll('#imagenet-top5 li').length === 5 && document.getElementById('imagenet-logits')?.textContent !== '', undefined, { timeout: 60_000 });
+      const top = await page.locator('#imagenet-top5 li').allTextContents();
+      expect(top[0]).toMatch(new RegExp(`^${IMAGENET_CLASSES[best]!.replace(/[()]/g, '.')} [\\d.]+%$`));
+      results.push(JSON.parse((await page.textContent('#imagenet-logits'))!) as number[]);
+    }
+    phase('classified a photo with .pth and safetensors weights');
+    for (const logits of results) {
+      expect(logits).toHaveLength(1000);
+      let worst = 0;
+      for (let i = 0; i < 1000; i++) worst = Math.max(worst, Math.abs(logits[i]! - expected[i]!));
+      expect(worst).toBeLessThan(1e-3);
+    }
+    await page.screenshot({ path: join(ARTIFACTS, 'imagenet-photo.png'), fullPage: true });
     expect(errors).toEqual([]);
   } finally {
     await context.close();

@@ -15,6 +15,7 @@ export function setupImagenetPanel(client: WorkerClient): void {
   const preview = byId('photo', HTMLCanvasElement);
   const top5 = byId('imagenet-top5', HTMLOListElement);
   const line = byId('imagenet-model', HTMLParagraphElement);
+  const logits = byId('imagenet-logits', HTMLPreElement);
   let nextId = 1;
   const load = (file: File | undefined): void => {
     if (!file) return;
@@ -32,6 +33,7 @@ export function setupImagenetPanel(client: WorkerClient): void {
     bitmap.close();
     const picture = await decodePicture(file, file.name, MAX_SHORTER_SIDE);
     top5.replaceChildren(document.createTextNode('classifying ...'));
+    logits.textContent = '';
     client.send({ type: 'classify', id: nextId++, target: 'imagenet', picture }, [picture.data.buffer]);
   });
   client.on('model', (msg) => {
@@ -40,6 +42,6 @@ export function setupImagenetPanel(client: WorkerClient): void {
     photo.disabled = false;
   });
   client.on('prediction', ({ report }) => {
-    if (report.target === 'imagenet' && report.id === nextId - 1) showPrediction(report, top5);
+    if (report.target === 'imagenet' && report.id === nextId - 1) showPrediction(report, top5, logits);
   });
 }

@@ -29,7 +29,8 @@ async function handle(msg: ToWorker): Promise<void> {
   switch (msg.type) {
     case 'init':
       ready = startBackend(msg.backend, msg.threads).then((backend) => post({ type: 'ready', backend }));
-      return void (await ready);
+      await ready;
+      return;
     case 'train':
       await backendReady();
       return train(msg.settings);

@@ -100,8 +100,8 @@ it('loads cross-origin isolated, trains on wasm (2 threads asked), classifies a 
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     const backendLine = (await page.textContent('#backend'))!;
     console.log(`web app ${backendLine}`);
-    // Two threads when the wasm backend runs Web Workers in the browser; until then one, with the reason shown.
-    expect(backendLine).toMatch(/backend: wasm · (2 threads \(2 requested\)|1 thread \(2 requested\) · .*one thread: .+)/);
+    // The wasm backend's Web Workers over one shared memory (the page is cross-origin isolated).
+    expect(backendLine).toMatch(/^backend: wasm · 2 threads \(2 requested\) · /);
 
     const losses = await train(page);
     console.log(`web app wasm losses: ${losses.map((l) => l.toFixed(4)).join(' ')}; ${await page.textContent('#stats')}; ${await page.textContent('#status')}`);

@@ -5,6 +5,7 @@
  *
  *   pnpm bench            # all suites
  *   pnpm bench core       # one suite
+ *   pnpm bench targets    # the issue-11 targets table (bench/results/targets.md, ~5-10 min)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -16,6 +17,7 @@ import type { Case, Suite } from './suites/types.js';
 const suites: Record<string, () => Promise<Suite>> = { core: coreSuite, webgpu: webgpuSuite };
 suites['wasm'] = async () => (await import('./suites/wasm.js')).wasmSuite();
 suites['convnext'] = async () => (await import('./suites/convnext.js')).convnextSuite();
+suites['targets'] = async () => (await import('./suites/targets.js')).targetsSuite();
 
 interface Row {
   readonly case: string;
@@ -52,6 +54,14 @@ const time = Number(process.env['BENCH_TIME_MS'] ?? 1000);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 for (const name of wanted.length ? wanted : Object.keys(suites)) {
   const suite = await suites[name]!();
+  if (suite.report) {
+    const r = await suite.report();
+    writeFileSync(new URL(`./results/${name}.json`, import.meta.url), JSON.stringify(r.json, null, 1) + '\n');
+    writeFileSync(new URL(`./results/${name}.md`, import.meta.url), r.markdown);
+    console.log(r.markdown);
+    suite.dispose?.();
+    continue;
+  }
   const rows: Row[] = [];
   for (const c of suite.cases) {
     const row = await timeCase(c, time);

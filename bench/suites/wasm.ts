@@ -1,8 +1,8 @@
 /**
  * The wasm suite: tsgrad's `wasm` backend beside `@tensorflow/tfjs-backend-wasm` (XNNPACK,
  * SIMD128, one thread in Node) and `@tensorflow/tfjs-backend-cpu`, all in this process and
- * run; PyTorch CPU (`/usr/bin/python3`, Debian's python3-torch, with whatever BLAS
- * libblas.so.3 points at) in a subprocess measured during setup, reported in the note
+ * run; PyTorch CPU (`/usr/bin/python3`, Debian's python3-torch, with OpenBLAS on the right
+ * core: bench/torch/blas_core.py) in a subprocess measured during setup, reported in the note
  * beside our times from the same run. It also measures the SIMD128 peak with a trivial
  * kernel so GEMM can be stated as a fraction of it.
  *
@@ -13,7 +13,9 @@
  *   pnpm bench wasm
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type * as TF from '@tensorflow/tfjs';
 import * as T from '@tsgrad/core';
@@ -59,8 +61,14 @@ function onTf(name: 'wasm' | 'cpu', f: () => unknown): () => unknown {
   };
 }
 
+// Run from a file beside blas_core.py (which may re-execute it: OpenBLAS from bench/.openblas, OPENBLAS_CORETYPE).
 const PY = String.raw`
-import json, sys, time, torch, torch.nn as nn, torch.nn.functional as F
+import json, os, sys, time
+sys.path.insert(0, os.environ['TSGRAD_BENCH_TORCH_DIR'])
+import blas_core
+blas_core.use_local_openblas()
+import torch, torch.nn as nn, torch.nn.functional as F
+blas_core.fix_core()
 torch.set_num_threads(int(sys.argv[1]))
 kernels = sys.argv[2] == '1'
 def t(f, reps=5):
@@ -102,8 +110,7 @@ def step():
     loss = F.cross_entropy(atto(xa), ya); opt.zero_grad(); loss.backward(); opt.step()
 out['atto step'] = t(step, 3)
 if not kernels:
-    blas = sorted({l.split()[-1].split('/')[-1] for l in open('/proc/self/maps') if 'blas' in l})
-    print(json.dumps({'torch': torch.__version__, 'blas': blas, 'ms': out}))
+    print(json.dumps({'torch': torch.__version__, 'blas': [blas_core.describe(blas_core.blas_info())], 'ms': out}))
     sys.exit(0)
 for n in (256, 512, 1024, 2048):
     a = torch.randn(n, n); b = torch.randn(n, n)
@@ -122,8 +129,7 @@ xlg = xl.clone().requires_grad_()
 def lnb():
     y = F.gelu(F.layer_norm(xlg, (96,), lw, lb, 1e-6)); y.backward(torch.ones_like(y))
 out['ln+gelu fwd+bwd'] = t(lnb)
-blas = sorted({l.split()[-1].split('/')[-1] for l in open('/proc/self/maps') if 'blas' in l})
-print(json.dumps({'torch': torch.__version__, 'blas': blas, 'ms': out}))
+print(json.dumps({'torch': torch.__version__, 'blas': [blas_core.describe(blas_core.blas_info())], 'ms': out}))
 `;
 
 interface TorchResult {
@@ -137,7 +143,12 @@ function runTorch(threads: number, kernels: boolean): TorchResult | string {
   // torch.set_num_threads covers PyTorch's own (OpenMP) pools; OpenBLAS (pthreads build) reads its own variable.
   const n = String(threads);
   const env = { ...process.env, OMP_NUM_THREADS: n, OPENBLAS_NUM_THREADS: n, MKL_NUM_THREADS: n };
-  const r = spawnSync('/usr/bin/python3', ['-c', PY, n, kernels ? '1' : '0'], { encoding: 'utf8', timeout: 600_000, env });
+  const dir = mkdtempSync(join(tmpdir(), 'tsgrad-bench-'));
+  const script = join(dir, 'wasm_anchor.py');
+  writeFileSync(script, PY);
+  const torchDir = new URL('../torch/', import.meta.url).pathname;
+  const r = spawnSync('/usr/bin/python3', [script, n, kernels ? '1' : '0'], { encoding: 'utf8', timeout: 600_000, env: { ...env, TSGRAD_BENCH_TORCH_DIR: torchDir } });
+  rmSync(dir, { recursive: true, force: true });
   if (r.status !== 0) return `PyTorch run failed: ${(r.stderr || '').split('\n').slice(-3).join(' ')}`;
   try {
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as TorchResult;

@@ -14,7 +14,8 @@
  * (measureSimdPeak) and the BLAS core PyTorch ran with (bench/torch/blas_core.py). The
  * order keeps our worker threads out of the way of the other processes: ours on one thread
  * first (for the logits ONNX Runtime is checked against), then ONNX Runtime and PyTorch in
- * their own processes, then ours on two threads. Times are medians after a warm-up.
+ * their own processes, then ours; our 1T and 2T runs alternate (their ratio is a target).
+ * Times are medians after a warm-up.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -43,9 +44,37 @@ async function medianMs(fn: () => unknown, seconds = SECONDS): Promise<number> {
     await fn();
     runs.push(performance.now() - t0);
   }
-  runs.sort((a, b) => a - b);
-  const m = runs.length >> 1;
-  return runs.length % 2 ? runs[m]! : (runs[m - 1]! + runs[m]!) / 2;
+  return median(runs);
+}
+
+/**
+ * Medians of `a` and `b` timed in alternation (a, b, a, b, ...) after a warm-up of each, so
+ * that a change in the machine's load during the measurement hits both alike: for our 1T
+ * and 2T figures, whose ratio is a target.
+ */
+async function pairedMedians(a: () => unknown, b: () => unknown, seconds = 2 * SECONDS): Promise<[number, number]> {
+  await a();
+  await b();
+  const ra: number[] = [];
+  const rb: number[] = [];
+  const start = performance.now();
+  while (ra.length < 3 || (performance.now() - start < seconds * 1000 && ra.length < 30)) {
+    for (const [fn, runs] of [
+      [a, ra],
+      [b, rb],
+    ] as const) {
+      const t0 = performance.now();
+      await fn();
+      runs.push(performance.now() - t0);
+    }
+  }
+  return [median(ra), median(rb)];
+}
+
+function median(runs: number[]): number {
+  const s = [...runs].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** Runs `f` with `b` as the current backend (models and tensors made inside live there). */
@@ -151,8 +180,6 @@ async function runTargets(): Promise<SuiteReport> {
   const tiny1 = await onBackend(one, () => convnext('tiny', tinyOpts).eval());
   const fwd = (model: typeof tiny1, xin: T.Tensor) => () => T.tidy(() => T.noGrad(() => model.forward(xin).dataSync()[0]));
   const oursLogits = Float32Array.from(T.noGrad(() => T.tidy(() => tiny1.forward(input).dataSync() as Float32Array)));
-  const tinyFwd1 = await medianMs(fwd(tiny1, input));
-  console.log(`targets: ConvNeXt-T fwd ours 1T ${tinyFwd1.toFixed(0)} ms`);
 
   // ONNX Runtime Web on the same model, exported by our exporter.
   const dir = mkdtempSync(join(tmpdir(), 'tsgrad-targets-'));
@@ -227,8 +254,6 @@ async function runTargets(): Promise<SuiteReport> {
   a1.step();
   const peakLive = one.memory().peakBytes ?? NaN;
   const heapBytes = backendInfo(one).arena.memoryBytes;
-  const attoStep1 = await medianMs(a1.step);
-  console.log(`targets: atto step ours 1T ${attoStep1.toFixed(0)} ms`);
 
   const gen = new T.Generator(2);
   const r = (shape: number[]) => T.keep(T.randn(shape, { generator: gen, backend: one }).requiresGrad_());
@@ -257,10 +282,10 @@ async function runTargets(): Promise<SuiteReport> {
   const threads2 = backendInfo(two).threads;
   const input2 = T.keep(T.fromTypedArray(inputHost, [1, 3, 224, 224], 'float32', two));
   const tiny2 = await onBackend(two, () => convnext('tiny', { ...tinyOpts, generator: new T.Generator(0) }).eval());
-  const tinyFwd2 = await medianMs(fwd(tiny2, input2));
+  const [tinyFwd1, tinyFwd2] = await pairedMedians(fwd(tiny1, input), fwd(tiny2, input2));
   const a2 = await atto(two);
-  const attoStep2 = await medianMs(a2.step);
-  console.log(`targets: ours 2T fwd ${tinyFwd2.toFixed(0)} ms, atto step ${attoStep2.toFixed(0)} ms`);
+  const [attoStep1, attoStep2] = await pairedMedians(a1.step, a2.step);
+  console.log(`targets: ours fwd ${tinyFwd1.toFixed(0)} ms 1T, ${tinyFwd2.toFixed(0)} ms 2T; atto step ${attoStep1.toFixed(0)} ms 1T, ${attoStep2.toFixed(0)} ms 2T`);
   await disposeWasmBackend(two);
   const load1 = loadavg();
 
@@ -348,10 +373,10 @@ async function runTargets(): Promise<SuiteReport> {
     '',
     `${date}, Node ${process.version}; CPU: ${cpu}; load average ${load0.map((l) => l.toFixed(2)).join(' ')} at the start, ${load1.map((l) => l.toFixed(2)).join(' ')} at the end; ${((Date.now() - t0) / 1000).toFixed(0)} s.`,
     `wasm SIMD128 peak (measureSimdPeak, ${info1.relaxedSimd ? 'relaxed_madd' : 'mul+add'}): ${peak1.toFixed(1)} GFLOP/s on one thread. ${torchLine}.`,
-    `ONNX Runtime Web${ortVersion}: its wasm build in Node, on ConvNeXt-T exported by our ONNX exporter; logits checked against ours before timing (1T: ${ortNote(ort1)}${typeof ort1 === 'string' ? '' : `, max diff ${ort1.maxAbsDiff.toExponential(1)}`}; 2T: ${ortNote(ort2)}). "cores busy" is its process CPU time over wall time: near 1 on two threads means its threads did not compute in parallel.`,
+    `ONNX Runtime Web${ortVersion}: its wasm build in Node, on ConvNeXt-T exported by our ONNX exporter; logits checked against ours before timing (1T: ${ortNote(ort1)}${typeof ort1 === 'string' ? '' : `, max diff ${ort1.maxAbsDiff.toExponential(1)}`}; 2T: ${ortNote(ort2)}). "cores busy" is its process CPU time over wall time while timed: near 2 on two threads means its threads computed in parallel, near 1 that they did not (on a loaded machine every process gets less).`,
     tfjsWhy ? `tfjs-wasm did not run: ${tfjsWhy}.` : '',
     '',
-    `Times are medians of at least 3 runs after a warm-up (${SECONDS} s of runs each). Speedup = anchor time / our time (above 1: we are faster), every figure from this one run.`,
+    `Times are medians of at least 3 runs after a warm-up (${SECONDS} s of runs each; ours on 1 and 2 threads alternate run by run). Speedup = anchor time / our time (above 1: we are faster), every figure from this one run.`,
     '',
     '| case | tsgrad-wasm 1T | tsgrad-wasm 2T | ours 2T/1T | anchor | anchor 1T | anchor 2T | speedup 1T | speedup 2T | target | met? |',
     '|---|---:|---:|---:|---|---:|---:|---:|---:|---|---|',

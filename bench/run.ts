@@ -6,6 +6,7 @@
  *   pnpm bench            # all suites
  *   pnpm bench core       # one suite
  *   pnpm bench wasm-browser  # the wasm backend in headless Chromium vs Node
+ *   pnpm bench targets    # the issue-11 targets table (bench/results/targets.md, ~5-10 min)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -19,6 +20,7 @@ suites['wasm'] = async () => (await import('./suites/wasm.js')).wasmSuite();
 suites['convnext'] = async () => (await import('./suites/convnext.js')).convnextSuite();
 suites['wasm-browser'] = async () => (await import('./suites/wasm-browser.js')).wasmBrowserSuite();
 suites['optim'] = async () => (await import('./suites/optim.js')).optimSuite();
+suites['targets'] = async () => (await import('./suites/targets.js')).targetsSuite();
 
 interface Row {
   readonly case: string;
@@ -80,6 +82,14 @@ const time = Number(process.env['BENCH_TIME_MS'] ?? 1000);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 for (const name of wanted.length ? wanted : Object.keys(suites)) {
   const suite = await suites[name]!();
+  if (suite.report) {
+    const r = await suite.report();
+    writeFileSync(new URL(`./results/${name}.json`, import.meta.url), JSON.stringify(r.json, null, 1) + '\n');
+    writeFileSync(new URL(`./results/${name}.md`, import.meta.url), r.markdown);
+    console.log(r.markdown);
+    await suite.dispose?.();
+    continue;
+  }
   const rows: Row[] = [];
   for (const c of suite.cases) {
     const row = await timeCase(c, time);

@@ -24,10 +24,21 @@ export interface Case {
   readonly paired?: number;
 }
 
+/** What a suite that writes its own table returns: its markdown and JSON results. */
+export interface SuiteReport {
+  readonly markdown: string;
+  readonly json: unknown;
+}
+
 /** A named set of cases and a note for the results table. */
 export interface Suite {
   readonly cases: readonly Case[];
   readonly note: string;
   /** Called after the results are written (awaited: it may close a browser or a server). */
   readonly dispose?: () => void | Promise<void>;
+  /**
+   * A suite that times its own work and writes its own table (the targets table, whose rows
+   * have several anchors and thread counts each) instead of ours-vs-anchor case rows.
+   */
+  readonly report?: () => Promise<SuiteReport>;
 }

@@ -31,6 +31,7 @@ import { FusedRows } from './kernels/rows.js';
 import { OptimKernels } from './kernels/optim.js';
 import type { Runtime } from './runtime.js';
 import { fmtBytes, WASM32_MAX_BYTES } from './arena.js';
+import { wasmPeakRates } from './peak-rates.js';
 
 /** One buffer in linear memory. */
 export interface WasmBuffer {
@@ -194,6 +195,11 @@ export class WasmBackend implements Backend {
 
   resetPeak(): void {
     this.peakBytes = this.liveBytes;
+  }
+
+  /** The profiler's peaks: measured SIMD GFLOP/s and copy GB/s on one thread (once per process) times threads. */
+  peakRates(): ReturnType<typeof wasmPeakRates> {
+    return wasmPeakRates(this.rt.threads, this.gemm.relaxed && this.rt.relaxed);
   }
 
   // ---------------------------------------------------------------- the elementwise engine

@@ -23,11 +23,11 @@ import { Runtime } from './runtime.js';
 import { nodeBuiltin } from './node-builtin.js';
 
 export { WasmBackend, type WasmBuffer } from './backend.js';
-export { Arena, sizeClass, WASM32_MAX_BYTES, type ArenaStats, type Block } from './arena.js';
-export { ModuleBuilder, Fn, probeSimd, probeRelaxedSimd, SIMD, OP, i32, i64, f32, f64, v128, type ValType, type Local, type MemoryImport } from './emitter.js';
+export { type ArenaStats } from './arena.js';
+export { probeSimd, probeRelaxedSimd } from './emitter.js';
 /** The SIMD128 peak on one thread (GFLOP/s), for stating GEMM as a fraction of it. */
 export { measureSimdPeak } from './peak.js';
-export { DEFAULT_BLOCKING, type GemmBlocking, type GemmDims } from './kernels/gemm.js';
+// The code emitter, the allocator and the GEMM blocking are internal: `@tsgrad/wasm/internals` (unstable).
 
 /** Options of {@link createWasmBackend}. */
 export interface WasmBackendOptions {

@@ -4,7 +4,7 @@
  * ConvNeXt-T forward (224, batch 1), and depthwise 7x7 forward + both gradients at the
  * atto stage shapes; then the atto step's primitives by self time on 1 and 2 threads.
  *
- *   pnpm exec tsx --conditions=source bench/threads.ts [rounds]
+ *   node --import tsx --conditions=source bench/threads.ts [rounds] [name filter]
  */
 import { loadavg } from 'node:os';
 import * as T from '@tsgrad/core';
@@ -15,6 +15,8 @@ import { AdamW } from '../packages/nn/src/index.js';
 const rounds = Number(process.argv[2] ?? 5);
 const one = await createWasmBackend({ threads: 1, name: 'wasm-1t' });
 const two = await createWasmBackend({ threads: 2, name: 'wasm-2t' });
+// DW_SMALL_MAX moves the map size (oh*ow) up to which depthwise takes the four-channel kernels.
+if (process.env['DW_SMALL_MAX']) for (const b of [one, two]) b.conv.smallMapMax = Number(process.env['DW_SMALL_MAX']);
 console.log(`relaxed SIMD: ${backendInfo(two).relaxedSimd}; load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
 
 async function on<R>(b: T.Backend, f: () => R): Promise<R> {
@@ -65,7 +67,8 @@ const cases: Case[] = [
   })),
 ];
 
-for (const c of cases) {
+const only = process.argv[3];
+for (const c of cases.filter((k) => !only || k.name.includes(only))) {
   const f1 = await on(one, c.make);
   const f2 = await on(two, c.make);
   const best = [Infinity, Infinity];

@@ -79,7 +79,8 @@ export class WasmBackend implements Backend {
   private liveBytes = 0;
   private peakBytes = 0;
   readonly gemm: Gemm;
-  private readonly conv: ConvKernels;
+  /** The convolution kernels (tests move `conv.smallMapMax` to run both depthwise paths). */
+  readonly conv: ConvKernels;
   private readonly rows: FusedRows;
   /**
    * Debug mode: every block handed out (not zeroed) and every block freed is filled with

@@ -19,7 +19,7 @@ const CHILD_MARK = 'TSGRAD_RELAXED_SIMD_CHILD';
 const COMPUTING = new Set(['train', 'eval', 'predict', 'roadmap-ablation']);
 
 /** A module `() -> v128` computing `f32x4.relaxed_madd` of three constants. */
-function relaxedProbeBytes(): Uint8Array {
+function relaxedProbeBytes(): Uint8Array<ArrayBuffer> {
   const c = [0xfd, 0x0c, ...new Array<number>(16).fill(0)];
   const body = [0, ...c, ...c, ...c, 0xfd, 0x85, 0x02, 0x0b];
   const code = [1, body.length, ...body];

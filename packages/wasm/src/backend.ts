@@ -318,6 +318,12 @@ export class WasmBackend implements Backend {
       this.writeMeta(META_TAIL, [1, ...new Array<number>(R - 2).fill(1), t.len], kst.map((s) => [0, ...new Array<number>(R - 2).fill(0), s[R - 1]!]));
       jobs.push([0, 1, 2, 3].map((k) => p[k]! + t.at * (kst[k]?.[R - 1] ?? 0)).concat([META_TAIL, 0, 1]));
     }
+    if (spec.acc && st[0]![0] !== 0) {
+      // Chunks along this dim must write disjoint outputs (an `embed` may repeat positions).
+      let rest = 0;
+      for (let d = 1; d < R; d++) rest += (shape[d]! - 1) * Math.abs(st[0]![d]!);
+      if (rest >= Math.abs(st[0]![0]!)) return false;
+    }
     const partial = spec.acc && st[0]![0] === 0;
     let temps: { buf: WasmBuffer; n: number; item: number; at: number }[] = [];
     if (partial) {
@@ -331,7 +337,7 @@ export class WasmBackend implements Backend {
         }
       const item = KIND_BYTES[spec.out];
       // Contiguous outputs only (a reduction's are), and partials small next to the work.
-      if (span !== (n - 1) * item || n * (jobs.length - 1) * 4 > total || (spec.out !== 'f32' && spec.out !== 'f64')) return false;
+      if (spec.identity === undefined || span !== (n - 1) * item || n * (jobs.length - 1) * 4 > total || (spec.out !== 'f32' && spec.out !== 'f64')) return false;
       temps = jobs.slice(1).map((job) => {
         const buf = this.alloc(spec.out === 'f32' ? 'float32' : 'float64', n);
         this.heapOf(spec.out === 'f32' ? 'float32' : 'float64').fill(spec.identity!, buf.ptr / item, buf.ptr / item + n);
@@ -544,8 +550,8 @@ export class WasmBackend implements Backend {
     const it = ITEM[x.dtype];
     if (k === 'f32' || k === 'f64') {
       const s = floatBinary('add', k)!;
-      // Sequential (never split across threads): positions may repeat.
-      this.ew(`embed|${k}`, { out: k, ins: [k], acc: true, ...s }, x.shape, [{ ptr: out.ptr + offset * it, st: strides.map((v) => v * it) }, this.operand(x)]);
+      // Split across threads only where chunks write disjoint positions (they may repeat).
+      this.ew(`embed|${k}`, { out: k, ins: [k], acc: true, ...s }, x.shape, [{ ptr: out.ptr + offset * it, st: strides.map((v) => v * it) }, this.operand(x)], { parallel: true });
       return out;
     }
     const h = this.heapOf(x.dtype);
@@ -722,9 +728,9 @@ export class WasmBackend implements Backend {
     this.ew(`copy|${BITS[dtype]}`, this.copySpec(dtype), shape, [dst, src], { parallel: true });
   }
 
-  /** `dst += src` over `shape` (float32; sequential, so `dst` positions may repeat). */
+  /** `dst += src` over `shape` (float32; `dst` positions may repeat: split only into chunks that write disjoint positions). */
   addStrided(shape: readonly number[], dst: Operand, src: Operand): void {
-    this.ew('embed|f32', { out: 'f32', ins: ['f32'], acc: true, ...floatBinary('add', 'f32')! }, shape, [dst, src]);
+    this.ew('embed|f32', { out: 'f32', ins: ['f32'], acc: true, ...floatBinary('add', 'f32')! }, shape, [dst, src], { parallel: true });
   }
 
   /** Byte address of a view's element 0. */

@@ -62,6 +62,51 @@ for (const callerClaims of [true, false]) {
       expect(two.rt.pool!.helperJobs).toBeGreaterThan(before);
     });
 
+    it('accumulating scatters (slice gradients, col2im of dense convs) split only into disjoint chunks, same bits', () => {
+      const grad = (shapes: number[][], f: (...xs: Tensor[]) => Tensor) =>
+        both(shapes, (...xs) => {
+          const [y, back] = T.vjp(f, ...xs);
+          return back(T.onesLike(y))[0]!;
+        });
+      for (const [shapes, f] of [
+        [[[40, 50]], (x: Tensor) => x.slice(1, 3, 45, 2)],
+        [[[4099]], (x: Tensor) => x.slice(0, 1, 4000)],
+        [[[2, 8, 9, 9], [6, 8, 3, 3]], (x: Tensor, w: Tensor) => T.conv2d(x, w, null, { padding: 1 })],
+        [[[2, 8, 8, 8], [16, 8, 2, 2]], (x: Tensor, w: Tensor) => T.conv2d(x, w, null, { stride: 2 })],
+        // overlapping windows: positions repeat, so only the disjoint dims may split
+        [[[2, 3, 12, 12]], (x: Tensor) => T.unfold(x, [3, 3])],
+        [[[1, 1, 64, 64]], (x: Tensor) => T.unfold(x, [5, 5], { dilation: 2 })],
+      ] as [number[][], (...xs: Tensor[]) => Tensor][]) {
+        const [a, b] = grad(shapes, f);
+        expect(b).toEqual(a);
+      }
+    });
+
+    it('an accumulation onto repeating positions is not split along the dims that repeat', () => {
+      // dst[i + j] += src[i, j]: every row overlaps the next; a split by rows would race.
+      const n = 512;
+      const src = new T.Generator(5).normal(n * n);
+      const run = (b: WasmBackend, rowStride: number) => {
+        const s = b.upload(src, 'float32') as { ptr: number };
+        const d = b.alloc('float32', n * n + n, true);
+        const before = b.rt.pool?.helperJobs ?? 0;
+        b.addStrided([n, n], { ptr: d.ptr, st: [rowStride, 4] }, { ptr: s.ptr, st: [n * 4, 4] });
+        const split = (b.rt.pool?.helperJobs ?? 0) > before;
+        const out = Array.from(b.readSync(d, 'float32', n * n + n));
+        b.free(d);
+        b.free(s as never);
+        return { out, split };
+      };
+      const overlapping = run(two, 4);
+      expect(overlapping.out).toEqual(run(one, 4).out);
+      // With the caller claiming nothing, any split shows as helper jobs.
+      if (!callerClaims) expect(overlapping.split).toBe(false);
+      // Rows that do not overlap are split.
+      const disjoint = run(two, n * 4);
+      expect(disjoint.out).toEqual(run(one, n * 4).out);
+      if (!callerClaims) expect(disjoint.split).toBe(true);
+    });
+
     it('reductions: along outputs the same bits, into partial sums within rounding, max/min exactly', () => {
       const tol = (a: number[], b: number[]) => {
         let scale = 1;

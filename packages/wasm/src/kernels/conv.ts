@@ -31,11 +31,12 @@ function numel(s: readonly number[]): number {
 }
 
 /**
- * Depthwise kernels for a KH x KW kernel with dilation (dh, dw), column stride 1.
+ * Depthwise kernels for a KH x KW kernel with dilation (dh, dw), column stride 1
+ * (`relaxed`: the forward taps use `f32x4.relaxed_madd`).
  * `fwd(params, scratch, p0, p1)`: planes `p0 <= p < p1` of `y = dwconv(x, w)`.
  * `bwdw(params, scratch, c0, c1)`: channels `c0 <= c < c1` of the weight gradient (x, gy -> gw).
  */
-export function buildDepthwise(m: ModuleBuilder, KH: number, KW: number, dh: number, dw: number): void {
+export function buildDepthwise(m: ModuleBuilder, KH: number, KW: number, dh: number, dw: number, relaxed = false): void {
   const KK = KH * KW;
   // Shared: pad one input plane into scratch (zeroed, then rows copied).
   const pad = m.fn('pad', [i32, i32, i32, i32, i32, i32, i32]);
@@ -98,7 +99,7 @@ export function buildDepthwise(m: ModuleBuilder, KH: number, KW: number, dh: num
             f.for(j, () => f.i32c(0), () => f.i32c(KW), 1, () => {
               f.get(wrow).vsplatLoad().set(wv);
               for (let q = 0; q < vecs; q++) {
-                f.get(xrow).vload(4 * q * 4).get(wv).simd(SIMD.f32x4_mul).get(acc[q]!).simd(SIMD.f32x4_add).set(acc[q]!);
+                f.madd(relaxed, () => f.get(xrow).vload(4 * q * 4), () => f.get(wv), () => f.get(acc[q]!)).set(acc[q]!);
               }
               f.addTo(wrow, 4).addTo(xrow, dw * 4);
             });
@@ -213,7 +214,8 @@ export class ConvKernels {
   }
 
   private dwKernel(kh: number, kw: number, dh: number, dw: number) {
-    return this.rt.kernel(`dw|${kh}|${kw}|${dh}|${dw}`, (m) => buildDepthwise(m, kh, kw, dh, dw));
+    const relaxed = this.rt.relaxed;
+    return this.rt.kernel(`dw|${kh}|${kw}|${dh}|${dw}|${relaxed}`, (m) => buildDepthwise(m, kh, kw, dh, dw, relaxed));
   }
 
   /**

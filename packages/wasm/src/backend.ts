@@ -302,7 +302,7 @@ export class WasmBackend implements Backend {
     let tail: { len: number; at: number } | null = null;
     if (lead === R - 1) {
       const n = mk[R - 1]!;
-      const len = Math.max(16, Math.ceil(n / (this.rt.threads * 2) / 16) * 16);
+      const len = Math.max(16, Math.ceil(n / (this.rt.threads * this.rt.chunksPerThread(total)) / 16) * 16);
       const rows = Math.floor(n / len);
       if (rows < 1 || (rows === 1 && rows * len === n)) return false;
       shape = [rows, ...new Array<number>(R - 2).fill(1), len];
@@ -312,7 +312,7 @@ export class WasmBackend implements Backend {
       [shape[0], shape[lead]] = [shape[lead]!, shape[0]!];
       for (const s of st) [s[0], s[lead]] = [s[lead]!, s[0]!];
     }
-    const jobs: number[][] = this.rt.ranges(shape[0]!).map(([a, b]) => [p[0]!, p[1]!, p[2]!, p[3]!, META, a, b]);
+    const jobs: number[][] = this.rt.ranges(shape[0]!, 1, 1, this.rt.chunksPerThread(total)).map(([a, b]) => [p[0]!, p[1]!, p[2]!, p[3]!, META, a, b]);
     if (tail) {
       const t = tail;
       this.writeMeta(META_TAIL, [1, ...new Array<number>(R - 2).fill(1), t.len], kst.map((s) => [0, ...new Array<number>(R - 2).fill(0), s[R - 1]!]));

@@ -261,14 +261,14 @@ export class ConvKernels {
       const k = this.dwSmallKernel(kh, kw);
       const scratch = this.rt.scratchFor(smallScratchBytes(h, wd, ph, pw, oh, ow, kk));
       const groups = planes / 4;
-      const r = this.rt.worth(work) ? this.rt.ranges(groups) : [[0, groups] as [number, number]];
+      const r = this.rt.worth(work) ? this.rt.ranges(groups, 1, 1, this.rt.chunksPerThread(work / 64)) : [[0, groups] as [number, number]];
       this.rt.parallel(k, 'fwd4', r.map(([s, e]) => [PARAMS, 0, s, e]), { arg: 1, ptrs: scratch });
     } else {
       const k = this.dwKernel(kh, kw, dh, dw);
       const hp = h + 2 * ph;
       const wp = wd + 2 * pw;
       const scratch = this.rt.scratchFor((hp * wp + 64) * 4 + 64 * 4 + kh * kw * 4);
-      const r = this.rt.worth(work) ? this.rt.ranges(planes) : [[0, planes] as [number, number]];
+      const r = this.rt.worth(work) ? this.rt.ranges(planes, 1, 1, this.rt.chunksPerThread(work / 64)) : [[0, planes] as [number, number]];
       this.rt.parallel(k, 'fwd', r.map(([s, e]) => [PARAMS, 0, s, e]), { arg: 1, ptrs: scratch });
     }
     if (wtmp) be.free(wtmp);

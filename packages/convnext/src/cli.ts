@@ -36,6 +36,7 @@ import { defaultTrainConfig, type TrainConfig } from './train/config.js';
 import { chooseBackend, runFiles, train } from './train/engine.js';
 import { stepProfiler } from './train/profile-steps-node.js';
 import { ProgressBar } from './train/progress.js';
+import { reexecWithRelaxedSimd, relaxedSimdReexecReason } from './relaxed-simd-node.js';
 
 const USAGE = `Usage: tsgrad-convnext <command> [options]
 
@@ -887,5 +888,11 @@ wrote ${a.out}: ${what}, ${(bytes.length / 1e6).toFixed(2)} MB`);
 
 // Run when executed directly (the bin, or node/tsx packages/convnext/src/cli.ts ...), not when imported.
 if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) {
-  process.exitCode = await main(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  // Node 20 needs a flag for relaxed SIMD (FMA in the wasm kernels): run again with it.
+  const reexec = relaxedSimdReexecReason(argv, process.env, process.execArgv);
+  if (reexec !== null) {
+    process.stderr.write(`${reexec}\n`);
+    process.exitCode = await reexecWithRelaxedSimd(process.argv[1], argv);
+  } else process.exitCode = await main(argv);
 }

@@ -52,6 +52,8 @@ const KIND: Record<DType, Kind> = { float32: 'f32', float64: 'f64', int32: 'i32'
 const BITS: Record<DType, Kind> = { float32: 'i32', float64: 'f64', int32: 'i32', bool: 'u8' };
 /** Byte address of the elementwise kernels' shape/stride block (inside the reserved low memory). */
 const META = 1024;
+/** A second block, for the tail chunk of a split 1-D kernel. */
+const META_TAIL = 1152;
 
 /** A strided operand: byte address of element 0 and byte strides. */
 export interface Operand {
@@ -83,7 +85,8 @@ export class WasmBackend implements Backend {
   private liveBytes = 0;
   private peakBytes = 0;
   readonly gemm: Gemm;
-  private readonly conv: ConvKernels;
+  /** The convolution kernels (tests move `conv.smallMapMax` to run both depthwise paths). */
+  readonly conv: ConvKernels;
   private readonly rows: FusedRows;
   private readonly optim: OptimKernels;
   /**
@@ -252,18 +255,16 @@ export class WasmBackend implements Backend {
       }
     }
     const kern = this.rt.kernel(`ew|${key}|${mask}`, (m) => buildElementwise(m, spec, mask));
-    const i32 = this.rt.heap.i32;
     const mk = sh.slice(outerN);
-    for (let d = 1; d < EW_RANK; d++) i32[META / 4 + d - 1] = mk[d]!;
-    for (let k = 0; k < 4; k++) for (let d = 0; d < EW_RANK; d++) i32[META / 4 + EW_RANK - 1 + k * EW_RANK + d] = k < ops.length ? sts[k]![outerN + d]! : 0;
+    const kst = sts.map((s) => s.slice(outerN));
+    this.writeMeta(META, mk, kst);
     const n0 = mk[0]!;
     const call = (ptrs: number[]) => {
       const p = [0, 1, 2, 3].map((k) => ptrs[k] ?? 0);
-      // Split dim 0 across threads (never per call of a TypeScript outer loop: each dispatch wakes the helpers).
-      if (opts.parallel && outerN === 0 && n0 >= 2 && this.rt.worth(total)) {
-        const jobs = this.rt.ranges(n0).map(([s, e]) => [p[0]!, p[1]!, p[2]!, p[3]!, META, s, e]);
-        this.rt.parallel(kern, 'run', jobs);
-      } else kern.fns['run']!(p[0]!, p[1]!, p[2]!, p[3]!, META, 0, n0);
+      // Split across threads only a kernel that is the whole op (never per call of a
+      // TypeScript outer loop: each dispatch wakes the helpers).
+      if (opts.parallel && outerN === 0 && this.rt.worth(total) && this.ewSplit(kern, spec, mk, kst, p, total)) return;
+      kern.fns['run']!(p[0]!, p[1]!, p[2]!, p[3]!, META, 0, n0);
     };
     if (outerN === 0) {
       call(ops.map((o) => o.ptr));
@@ -284,6 +285,93 @@ export class WasmBackend implements Backend {
         idx[d] = 0;
       }
     }
+  }
+
+  /** Writes an elementwise kernel's shape/stride block (extents of dims 1.., then byte strides per operand) at `at`. */
+  private writeMeta(at: number, mk: readonly number[], kst: readonly (readonly number[])[]): void {
+    const i32 = this.rt.heap.i32;
+    for (let d = 1; d < EW_RANK; d++) i32[at / 4 + d - 1] = mk[d]!;
+    for (let k = 0; k < 4; k++) for (let d = 0; d < EW_RANK; d++) i32[at / 4 + EW_RANK - 1 + k * EW_RANK + d] = kst[k]?.[d] ?? 0;
+  }
+
+  /**
+   * Runs one elementwise kernel call split across threads, or returns false (then the
+   * caller runs it whole). The split dim is the first of extent >= 2, moved to the front
+   * (the dims before it are 1, so the order of the others is kept); when only the innermost
+   * dim is longer than 1, it becomes rows of a multiple of 16 elements plus a tail chunk.
+   * Elementwise ops give the same bits on any split. An accumulation (`spec.acc`: a
+   * reduction) split along a dim its output does not move along gets one partial output
+   * per chunk (the first chunk's is the output itself), combined here in chunk order:
+   * the same result up to the order of the partial sums.
+   */
+  private ewSplit(kern: ReturnType<Runtime['kernel']>, spec: EwSpec, mk: readonly number[], kst: readonly (readonly number[])[], p: readonly number[], total: number): boolean {
+    const R = EW_RANK;
+    const lead = mk.findIndex((v) => v >= 2);
+    if (lead < 0) return false;
+    let shape = mk.slice();
+    let st = kst.map((s) => s.slice());
+    let tail: { len: number; at: number } | null = null;
+    if (lead === R - 1) {
+      const n = mk[R - 1]!;
+      const len = Math.max(16, Math.ceil(n / (this.rt.threads * this.rt.chunksPerThread(total)) / 16) * 16);
+      const rows = Math.floor(n / len);
+      if (rows < 1 || (rows === 1 && rows * len === n)) return false;
+      shape = [rows, ...new Array<number>(R - 2).fill(1), len];
+      st = kst.map((s) => [s[R - 1]! * len, ...new Array<number>(R - 2).fill(0), s[R - 1]!]);
+      if (n > rows * len) tail = { len: n - rows * len, at: rows * len };
+    } else if (lead > 0) {
+      [shape[0], shape[lead]] = [shape[lead]!, shape[0]!];
+      for (const s of st) [s[0], s[lead]] = [s[lead]!, s[0]!];
+    }
+    const jobs: number[][] = this.rt.ranges(shape[0]!, 1, 1, this.rt.chunksPerThread(total)).map(([a, b]) => [p[0]!, p[1]!, p[2]!, p[3]!, META, a, b]);
+    if (tail) {
+      const t = tail;
+      this.writeMeta(META_TAIL, [1, ...new Array<number>(R - 2).fill(1), t.len], kst.map((s) => [0, ...new Array<number>(R - 2).fill(0), s[R - 1]!]));
+      jobs.push([0, 1, 2, 3].map((k) => p[k]! + t.at * (kst[k]?.[R - 1] ?? 0)).concat([META_TAIL, 0, 1]));
+    }
+    if (spec.acc && st[0]![0] !== 0) {
+      // Chunks along this dim must write disjoint outputs (an `embed` may repeat positions).
+      let rest = 0;
+      for (let d = 1; d < R; d++) rest += (shape[d]! - 1) * Math.abs(st[0]![d]!);
+      if (rest >= Math.abs(st[0]![0]!)) return false;
+    }
+    const partial = spec.acc && st[0]![0] === 0;
+    let temps: { buf: WasmBuffer; n: number; item: number; at: number }[] = [];
+    if (partial) {
+      // The output's extent: every dim it moves along (its stride is not 0).
+      let n = 1;
+      let span = 0;
+      for (let d = 0; d < R; d++)
+        if (st[0]![d] !== 0) {
+          n *= shape[d]!;
+          span += (shape[d]! - 1) * Math.abs(st[0]![d]!);
+        }
+      const item = KIND_BYTES[spec.out];
+      // Contiguous outputs only (a reduction's are), and partials small next to the work.
+      if (spec.identity === undefined || span !== (n - 1) * item || n * (jobs.length - 1) * 4 > total || (spec.out !== 'f32' && spec.out !== 'f64')) return false;
+      temps = jobs.slice(1).map((job) => {
+        const buf = this.alloc(spec.out === 'f32' ? 'float32' : 'float64', n);
+        this.heapOf(spec.out === 'f32' ? 'float32' : 'float64').fill(spec.identity!, buf.ptr / item, buf.ptr / item + n);
+        job[0] = buf.ptr;
+        return { buf, n, item, at: p[0]! };
+      });
+    }
+    this.writeMeta(META, shape, st);
+    try {
+      this.rt.parallel(kern, 'run', jobs);
+    } finally {
+      this.writeMeta(META, mk, kst);
+    }
+    for (const t of temps) {
+      const h = this.heapOf(t.item === 4 ? 'float32' : 'float64');
+      const o = t.at / t.item;
+      const q = t.buf.ptr / t.item;
+      // Sum, or IEEE maximum/minimum as f32.max/f32.min compute them (NaN wins; +0 > -0).
+      const f = spec.identity === 0 ? (x: number, y: number) => x + y : spec.identity === -Infinity ? Math.max : Math.min;
+      for (let i = 0; i < t.n; i++) h[o + i] = f(h[o + i]!, h[q + i]!);
+      this.free(t.buf);
+    }
+    return true;
   }
 
   // ---------------------------------------------------------------- host loops
@@ -381,7 +469,7 @@ export class WasmBackend implements Backend {
       const cs = contiguousStrides(outShape);
       let j = 0;
       const ost = x.shape.map((_, i) => (axes.includes(i) ? 0 : cs[j++]! * ITEM[x.dtype]));
-      this.ew(`r|${op}|${k}`, { out: k, ins: [k], acc: true, identity: init, ...s }, x.shape, [{ ptr: out.ptr, st: ost }, this.operand(x)], { reorder: true });
+      this.ew(`r|${op}|${k}`, { out: k, ins: [k], acc: true, identity: init, ...s }, x.shape, [{ ptr: out.ptr, st: ost }, this.operand(x)], { reorder: true, parallel: true });
       return out;
     }
     const { offs, outer, inner } = this.reducedOrder(x, axes);
@@ -473,8 +561,8 @@ export class WasmBackend implements Backend {
     const it = ITEM[x.dtype];
     if (k === 'f32' || k === 'f64') {
       const s = floatBinary('add', k)!;
-      // Sequential (never split across threads): positions may repeat.
-      this.ew(`embed|${k}`, { out: k, ins: [k], acc: true, ...s }, x.shape, [{ ptr: out.ptr + offset * it, st: strides.map((v) => v * it) }, this.operand(x)]);
+      // Split across threads only where chunks write disjoint positions (they may repeat).
+      this.ew(`embed|${k}`, { out: k, ins: [k], acc: true, ...s }, x.shape, [{ ptr: out.ptr + offset * it, st: strides.map((v) => v * it) }, this.operand(x)], { parallel: true });
       return out;
     }
     const h = this.heapOf(x.dtype);
@@ -661,9 +749,9 @@ export class WasmBackend implements Backend {
     this.ew(`copy|${BITS[dtype]}`, this.copySpec(dtype), shape, [dst, src], { parallel: true });
   }
 
-  /** `dst += src` over `shape` (float32; sequential, so `dst` positions may repeat). */
+  /** `dst += src` over `shape` (float32; `dst` positions may repeat: split only into chunks that write disjoint positions). */
   addStrided(shape: readonly number[], dst: Operand, src: Operand): void {
-    this.ew('embed|f32', { out: 'f32', ins: ['f32'], acc: true, ...floatBinary('add', 'f32')! }, shape, [dst, src]);
+    this.ew('embed|f32', { out: 'f32', ins: ['f32'], acc: true, ...floatBinary('add', 'f32')! }, shape, [dst, src], { parallel: true });
   }
 
   /** Byte address of a view's element 0. */

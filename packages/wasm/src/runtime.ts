@@ -156,11 +156,21 @@ export class Runtime {
   private readonly clsOf = new Map<number, number>();
 
   /**
-   * Splits `[0, n)` into ranges of multiples of `quantum` (at least `minPer` each): two per
-   * thread, so that threads that finish early take more (chunks are claimed dynamically).
+   * Chunks per thread for a split kernel of `work` (elements or taps): two for work near
+   * the threshold, up to eight for large kernels, so that a helper the OS deschedules
+   * mid-kernel holds back only a small chunk (the others take the rest).
    */
-  ranges(n: number, quantum = 1, minPer = 1): [number, number][] {
-    const t = Math.max(1, Math.min(this.threads * (this.pool ? 2 : 1), Math.floor(n / Math.max(minPer, 1))));
+  chunksPerThread(work: number): number {
+    return Math.max(2, Math.min(8, Math.floor(work / Math.max(this.parallelMin, 1 << 14))));
+  }
+
+  /**
+   * Splits `[0, n)` into ranges of multiples of `quantum` (at least `minPer` each):
+   * `perThread` per thread (default two), so that threads that finish early take more
+   * (chunks are claimed dynamically).
+   */
+  ranges(n: number, quantum = 1, minPer = 1, perThread = 2): [number, number][] {
+    const t = Math.max(1, Math.min(this.threads * (this.pool ? perThread : 1), Math.floor(n / Math.max(minPer, 1))));
     const units = Math.ceil(n / quantum);
     const per = Math.ceil(units / t);
     const out: [number, number][] = [];

@@ -127,6 +127,21 @@ describe('depthwise 7x7 and dense convs', () => {
       await check([2, 5, 12, 12], [5, 1, 7, 7], { padding: 0, groups: 5 }, b);
       await check([2, 5, 12, 12], [5, 1, 3, 3], { padding: 1, groups: 5, stride: 2 }, b);
     });
+    it(`depthwise small maps, four channels a vector: both paths on the same shapes (${threads} thread(s))`, async () => {
+      const b = threads === 1 ? one : two;
+      const saved = b.conv.smallMapMax;
+      try {
+        for (const max of [1 << 30, 0]) {
+          b.conv.smallMapMax = max;
+          for (const s of [1, 2, 3, 4, 5, 8, 9]) await check([3, 8, s, s], [8, 1, 7, 7], { padding: 3, groups: 8 }, b);
+          await check([2, 12, 4, 7], [12, 1, 7, 7], { padding: 3, groups: 12 }, b);
+          await check([2, 4, 9, 6], [4, 1, 7, 7], { padding: 1, groups: 4 }, b);
+          await check([2, 4, 9, 6], [4, 1, 3, 3], { padding: 2, groups: 4, stride: [2, 1] }, b);
+        }
+      } finally {
+        b.conv.smallMapMax = saved;
+      }
+    });
     it(`dense convs: stem 4x4/s4, downsample 2x2/s2, 1x1, 3x3 pad 1, grouped (${threads} thread(s))`, async () => {
       const b = threads === 1 ? one : two;
       await check([2, 3, 32, 32], [8, 3, 4, 4], { stride: 4 }, b);

@@ -19,6 +19,7 @@ import { i32, type Local, type ModuleBuilder, OP, SIMD, v128 } from '../emitter.
 import type { Operand, WasmBackend, WasmBuffer } from '../backend.js';
 import type { Gemm } from './gemm.js';
 import type { Runtime } from '../runtime.js';
+import { buildDepthwiseSmall, P_WT, smallScratchBytes } from './depthwise-small.js';
 
 /** Byte address of the depthwise kernels' parameter block (reserved low memory). */
 const PARAMS = 2048;
@@ -30,11 +31,12 @@ function numel(s: readonly number[]): number {
 }
 
 /**
- * Depthwise kernels for a KH x KW kernel with dilation (dh, dw), column stride 1.
+ * Depthwise kernels for a KH x KW kernel with dilation (dh, dw), column stride 1
+ * (`relaxed`: the forward taps use `f32x4.relaxed_madd`).
  * `fwd(params, scratch, p0, p1)`: planes `p0 <= p < p1` of `y = dwconv(x, w)`.
  * `bwdw(params, scratch, c0, c1)`: channels `c0 <= c < c1` of the weight gradient (x, gy -> gw).
  */
-export function buildDepthwise(m: ModuleBuilder, KH: number, KW: number, dh: number, dw: number): void {
+export function buildDepthwise(m: ModuleBuilder, KH: number, KW: number, dh: number, dw: number, relaxed = false): void {
   const KK = KH * KW;
   // Shared: pad one input plane into scratch (zeroed, then rows copied).
   const pad = m.fn('pad', [i32, i32, i32, i32, i32, i32, i32]);
@@ -97,7 +99,7 @@ export function buildDepthwise(m: ModuleBuilder, KH: number, KW: number, dh: num
             f.for(j, () => f.i32c(0), () => f.i32c(KW), 1, () => {
               f.get(wrow).vsplatLoad().set(wv);
               for (let q = 0; q < vecs; q++) {
-                f.get(xrow).vload(4 * q * 4).get(wv).simd(SIMD.f32x4_mul).get(acc[q]!).simd(SIMD.f32x4_add).set(acc[q]!);
+                f.madd(relaxed, () => f.get(xrow).vload(4 * q * 4), () => f.get(wv), () => f.get(acc[q]!)).set(acc[q]!);
               }
               f.addTo(wrow, 4).addTo(xrow, dw * 4);
             });
@@ -212,19 +214,64 @@ export class ConvKernels {
   }
 
   private dwKernel(kh: number, kw: number, dh: number, dw: number) {
-    return this.rt.kernel(`dw|${kh}|${kw}|${dh}|${dw}`, (m) => buildDepthwise(m, kh, kw, dh, dw));
+    const relaxed = this.rt.relaxed;
+    return this.rt.kernel(`dw|${kh}|${kw}|${dh}|${dw}|${relaxed}`, (m) => buildDepthwise(m, kh, kw, dh, dw, relaxed));
   }
 
-  /** Depthwise forward on contiguous addresses; `w` at `wPtr` is `[C, KH*KW]`. */
-  private dwForward(x: number, wPtr: number, y: number, n: number, c: number, h: number, wd: number, kh: number, kw: number, oh: number, ow: number, sh: number, ph: number, pw: number, dh: number, dw: number): void {
-    const k = this.dwKernel(kh, kw, dh, dw);
-    this.writeParams({ [P_X]: x, [P_W]: wPtr, [P_Y]: y, [P_C]: c, [P_H]: h, [P_W_]: wd, [P_OH]: oh, [P_OW]: ow, [P_SH]: sh, [P_PH]: ph, [P_PW]: pw, [P_N]: n });
-    const hp = h + 2 * ph;
-    const wp = wd + 2 * pw;
-    const scratch = this.rt.scratchFor((hp * wp + 64) * 4 + 64 * 4 + kh * kw * 4);
+  /**
+   * Output maps of at most this many positions (`oh * ow`) take the channel-vectorised
+   * small-map kernels (depthwise-small.ts) when C % 4 == 0 and there is no dilation;
+   * larger maps the row-vectorised ones. Tests move it to run both on the same shapes.
+   */
+  smallMapMax = 100;
+
+  private useSmall(c: number, oh: number, ow: number, dh: number, dw: number): boolean {
+    return c % 4 === 0 && dh === 1 && dw === 1 && oh * ow <= this.smallMapMax;
+  }
+
+  private dwSmallKernel(kh: number, kw: number) {
+    const relaxed = this.rt.relaxed;
+    return this.rt.kernel(`dws|${kh}|${kw}|${relaxed}`, (m) => buildDepthwiseSmall(m, kh, kw, relaxed));
+  }
+
+  /**
+   * Depthwise forward on contiguous addresses; `w` at `wPtr` is `[C, KH*KW]` (read with its
+   * taps reversed when `flip`: the input gradient is this correlation with the flipped kernel).
+   */
+  private dwForward(be: WasmBackend, x: number, wPtr: number, y: number, n: number, c: number, h: number, wd: number, kh: number, kw: number, oh: number, ow: number, sh: number, ph: number, pw: number, dh: number, dw: number, flip: boolean): void {
+    const kk = kh * kw;
+    const small = this.useSmall(c, oh, ow, dh, dw);
+    // Small maps: weights transposed to [KK][C]; large maps with flip: flipped [C][KK].
+    const wtmp = small || flip ? be.alloc('float32', c * kk) : null;
+    if (wtmp) {
+      const f32 = this.rt.heap.f32;
+      const src = wPtr / 4;
+      const dst = wtmp.ptr / 4;
+      for (let ch = 0; ch < c; ch++)
+        for (let t = 0; t < kk; t++) {
+          const v = f32[src + ch * kk + (flip ? kk - 1 - t : t)]!;
+          if (small) f32[dst + t * c + ch] = v;
+          else f32[dst + ch * kk + t] = v;
+        }
+    }
+    this.writeParams({ [P_X]: x, [P_W]: small || !wtmp ? wPtr : wtmp.ptr, [P_Y]: y, [P_C]: c, [P_H]: h, [P_W_]: wd, [P_OH]: oh, [P_OW]: ow, [P_SH]: sh, [P_PH]: ph, [P_PW]: pw, [P_N]: n, [P_WT]: wtmp ? wtmp.ptr : 0 });
     const planes = n * c;
-    const r = this.rt.worth(planes * oh * ow * kh * kw) ? this.rt.ranges(planes) : [[0, planes] as [number, number]];
-    this.rt.parallel(k, 'fwd', r.map(([s, e]) => [PARAMS, 0, s, e]), { arg: 1, ptrs: scratch });
+    const work = planes * oh * ow * kh * kw;
+    if (small) {
+      const k = this.dwSmallKernel(kh, kw);
+      const scratch = this.rt.scratchFor(smallScratchBytes(h, wd, ph, pw, oh, ow, kk));
+      const groups = planes / 4;
+      const r = this.rt.worth(work) ? this.rt.ranges(groups, 1, 1, this.rt.chunksPerThread(work / 64)) : [[0, groups] as [number, number]];
+      this.rt.parallel(k, 'fwd4', r.map(([s, e]) => [PARAMS, 0, s, e]), { arg: 1, ptrs: scratch });
+    } else {
+      const k = this.dwKernel(kh, kw, dh, dw);
+      const hp = h + 2 * ph;
+      const wp = wd + 2 * pw;
+      const scratch = this.rt.scratchFor((hp * wp + 64) * 4 + 64 * 4 + kh * kw * 4);
+      const r = this.rt.worth(work) ? this.rt.ranges(planes, 1, 1, this.rt.chunksPerThread(work / 64)) : [[0, planes] as [number, number]];
+      this.rt.parallel(k, 'fwd', r.map(([s, e]) => [PARAMS, 0, s, e]), { arg: 1, ptrs: scratch });
+    }
+    if (wtmp) be.free(wtmp);
   }
 
   forward(be: WasmBackend, x: View, w: View, p: Conv2dParams): BufferHandle {
@@ -238,7 +285,7 @@ export class ConvKernels {
     const xc = be.contiguousView(x);
     const wc = be.contiguousView(w);
     if (this.isDepthwise(x.shape, w.shape, p)) {
-      this.dwForward(xc.ptr, wc.ptr, out.ptr, n, c, h, wd, kh, kw, oh, ow, p.stride[0], p.padding[0], p.padding[1], p.dilation[0], p.dilation[1]);
+      this.dwForward(be, xc.ptr, wc.ptr, out.ptr, n, c, h, wd, kh, kw, oh, ow, p.stride[0], p.padding[0], p.padding[1], p.dilation[0], p.dilation[1], false);
     } else {
       const g = p.groups;
       const og = o / g;
@@ -298,12 +345,7 @@ export class ConvKernels {
     if (this.isDepthwise(xShape, w.shape, p) && p.stride[0] === 1 && ph2 >= 0 && pw2 >= 0) {
       // Full correlation of gy with the flipped kernel.
       out = be.alloc('float32', n * c * h * wd);
-      const kk = kh * kw;
-      const flipped = be.alloc('float32', c * kk);
-      const f32 = this.rt.heap.f32;
-      for (let ch = 0; ch < c; ch++) for (let t = 0; t < kk; t++) f32[flipped.ptr / 4 + ch * kk + t] = f32[wc.ptr / 4 + ch * kk + (kk - 1 - t)]!;
-      if (n * c * h * wd > 0) this.dwForward(gc.ptr, flipped.ptr, out.ptr, n, c, oh, ow, kh, kw, h, wd, 1, ph2, pw2, dh, dw);
-      be.free(flipped);
+      if (n * c * h * wd > 0) this.dwForward(be, gc.ptr, wc.ptr, out.ptr, n, c, oh, ow, kh, kw, h, wd, 1, ph2, pw2, dh, dw, true);
     } else {
       const g = p.groups;
       const og = o / g;
@@ -351,13 +393,16 @@ export class ConvKernels {
     const gc = be.contiguousView(gy);
     if (n * oh * ow === 0) this.rt.heap.f32.fill(0, out.ptr / 4, out.ptr / 4 + o * cg * kh * kw);
     else if (this.isDepthwise(x.shape, wShape, p)) {
-      const k = this.dwKernel(kh, kw, p.dilation[0], p.dilation[1]);
+      const small = p.stride[0] === 1 && this.useSmall(c, oh, ow, p.dilation[0], p.dilation[1]);
+      const k = small ? this.dwSmallKernel(kh, kw) : this.dwKernel(kh, kw, p.dilation[0], p.dilation[1]);
       this.writeParams({ [P_X]: xc.ptr, [P_W]: out.ptr, [P_Y]: gc.ptr, [P_C]: c, [P_H]: h, [P_W_]: wd, [P_OH]: oh, [P_OW]: ow, [P_SH]: p.stride[0], [P_PH]: p.padding[0], [P_PW]: p.padding[1], [P_N]: n });
       const hp = h + 2 * p.padding[0];
       const wp = wd + 2 * p.padding[1];
-      const scratch = this.rt.scratchFor((hp * wp + 64) * 4 + 64 * 4 + kh * kw * 4);
-      const r = this.rt.worth(n * c * oh * ow * kh * kw) ? this.rt.ranges(c) : [[0, c] as [number, number]];
-      this.rt.parallel(k, 'bwdw', r.map(([s, e]) => [PARAMS, 0, s, e]), { arg: 1, ptrs: scratch });
+      const scratch = this.rt.scratchFor(small ? smallScratchBytes(h, wd, p.padding[0], p.padding[1], oh, ow, kh * kw) : (hp * wp + 64) * 4 + 64 * 4 + kh * kw * 4);
+      // Split by channels (groups of four on the small path): each thread owns whole sums.
+      const units = small ? c / 4 : c;
+      const r = this.rt.worth(n * c * oh * ow * kh * kw) ? this.rt.ranges(units) : [[0, units] as [number, number]];
+      this.rt.parallel(k, small ? 'bwdw4' : 'bwdw', r.map(([s, e]) => [PARAMS, 0, s, e]), { arg: 1, ptrs: scratch });
     } else {
       const g = p.groups;
       const og = o / g;

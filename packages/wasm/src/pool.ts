@@ -65,8 +65,10 @@ export class Pool {
   private seq = 0;
   /** Whether the caller may sleep in `Atomics.wait` while helpers finish (else it spins). */
   readonly callerBlocks: boolean;
-  /** Chunks run on helper threads so far. */
+  /** Chunks run on helper threads so far (timing-dependent while the caller claims chunks too). */
   helperJobs = 0;
+  /** Jobs split into more than one chunk so far (deterministic: what was split, not who ran it). */
+  splitJobs = 0;
   /**
    * Whether the calling thread claims chunks too (default true). Tests turn it off so that
    * every chunk of every parallel kernel runs on a helper thread.
@@ -128,6 +130,7 @@ export class Pool {
   run(kernel: PoolKernel, fn: number, chunks: readonly (readonly number[])[], local: (...a: number[]) => unknown, scratch?: { arg: number; ptrs: readonly number[] }): void {
     if (this.closed) throw new Error('wasm backend: the thread pool was disposed');
     const total = chunks.length;
+    if (total > 1) this.splitJobs++;
     if (total > MAX_CHUNKS) throw new RangeError(`wasm backend: ${total} chunks in one job (at most ${MAX_CHUNKS})`);
     const nargs = chunks[0]!.length;
     if (nargs > MAX_ARGS) throw new RangeError(`wasm backend: ${nargs} kernel arguments (at most ${MAX_ARGS})`);

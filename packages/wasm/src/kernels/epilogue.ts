@@ -117,7 +117,7 @@ export function emitEpilogueStore(c: GemmTileCtx, s: EpilogueSpec): void {
     // tile + ROWS + (kind * MR + rr) * 4
     f.get(tile);
     rr();
-    f.i32c(kind * MR).op(OP.i32_add).i32c(2).op(OP.i32_shl).op(OP.i32_add);
+    f.i32c(kind * MR).op(OP.i32_add).i32c(2).op(OP.i32_shl).op(OP.i32_add).i32c(ROWS).op(OP.i32_add);
   };
 
   // Dump the accumulators: tile[r*32 + h*16].

@@ -79,6 +79,11 @@ export interface BlockOptions {
  * `dwconv.*`, `norm.*`, `pwconv1.*`, `pwconv2.*` as the official checkpoints.
  */
 export class Block extends Module {
+  /**
+   * Run the pointwise layers as fused linear ops (default true): the same values, fewer
+   * passes over memory. False runs them as separate modules and ops (for comparisons).
+   */
+  static fusedPointwise = true;
   /** Layer scale `[C]`, or null when created with `layerScaleInitValue <= 0`. */
   declare readonly gamma: Tensor | null;
   /** Depthwise conv `[C, 1, k, k]`. */
@@ -139,7 +144,7 @@ export class Block extends Module {
   /** Whether the pointwise layers are this block's own Linear/GELU/Linear (not replaced by other modules). */
   private fusable(): boolean {
     const dp = this.drop_path;
-    return this.pwconv1.constructor === Linear && this.pwconv2.constructor === Linear && this.act.constructor === GELU && (dp.constructor === Identity || dp.constructor === DropPath);
+    return Block.fusedPointwise && this.pwconv1.constructor === Linear && this.pwconv2.constructor === Linear && this.act.constructor === GELU && (dp.constructor === Identity || dp.constructor === DropPath);
   }
 
   override extraRepr(): string {

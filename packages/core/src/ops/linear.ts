@@ -17,7 +17,7 @@ import { add, gelu, geluBackward, mul } from './elementwise.js';
 import { matmul } from './linalg.js';
 import { requireFloat, sameBackend, sameDtype } from './prim.js';
 import { sum } from './reduce.js';
-import { reshape } from './views.js';
+import { permute, reshape } from './views.js';
 
 /** The steps {@link fusedLinear} applies after the product, in this order. */
 export interface FusedLinearOptions {
@@ -126,7 +126,14 @@ export function fusedLinear(x: Tensor, weight: Tensor, opts: FusedLinearOptions 
     let y = act ? gelu(z, act === 'gelu_tanh' ? 'tanh' : 'none') : z;
     if (scale) y = mul(y, scale);
     let out = reshape(y, outShape);
-    if (residual) out = add(residual, out);
+    if (residual && split >= 0) {
+      // Added in the residual's memory order [G, N, P], so the result has its layout too.
+      const g = lead.slice(0, split).reduce((a, c) => a * c, 1);
+      const p = m / g;
+      const rT = Tensor.viewOf(residual, [g, n, p], [g > 1 ? n * p : 0, residual.strides[residual.ndim - 1]!, p > 1 ? 1 : 0], residual.offset);
+      const sum = add(rT, permute(reshape(y, [g, p, n]), [0, 2, 1]));
+      out = Tensor.viewOf(sum, outShape, channelsFirstStrides(lead, split, n), 0);
+    } else if (residual) out = add(residual, out);
     return { out: out === z ? reshape(z, outShape) : out, pre: grad ? reshape(z, outShape) : null };
   }));
 

@@ -5,7 +5,7 @@
  * alternated so that the machine's noise falls on both; then the activation bytes each
  * holds for backward, and a profile of each mode's step (the GEMM, GELU, mul and add rows).
  *
- *   npx tsx --conditions=source bench/fused-linear.ts [rounds=5] [threads=1]
+ *   npx tsx --conditions=source bench/fused-linear.ts [rounds=5] [threads=1] [layerRuns=15]
  */
 import { loadavg } from 'node:os';
 import * as T from '@tsgrad/core';
@@ -41,6 +41,40 @@ const held = (): number =>
     model.zeroGrad();
     return bytes;
   });
+
+// The two pointwise layers alone (forward, no gradient), stage 1 and stage 3 shapes: the
+// fastest of many alternated runs, which load spikes cannot lower.
+const layerRuns = Number(process.argv[4] ?? 15);
+for (const [c, hw] of [[40, 16], [160, 4]] as const) {
+  T.tidy(() => {
+    const xn = T.randn([64, c, hw, hw]);
+    const h = T.randn([64, hw, hw, c]);
+    const w1 = T.randn([4 * c, c]);
+    const b1 = T.randn([4 * c]);
+    const a = T.randn([64, hw, hw, 4 * c]);
+    const w2 = T.randn([c, 4 * c]);
+    const b2 = T.randn([c]);
+    const gamma = T.randn([c]);
+    const variants: [string, () => T.Tensor][] = [
+      ['pwconv1 fused', () => T.fusedLinear(h, w1, { bias: b1, activation: 'gelu' })],
+      ['pwconv1 separate', () => T.gelu(T.add(T.matmul(h, w1.T), b1))],
+      ['pwconv2 fused', () => T.fusedLinear(a, w2, { bias: b2, scale: gamma, residual: xn.permute(0, 2, 3, 1) }).permute(0, 3, 1, 2)],
+      ['pwconv2 separate', () => T.add(xn, T.mul(T.add(T.matmul(a, w2.T), b2), gamma).permute(0, 3, 1, 2))],
+    ];
+    const best = new Map<string, number>();
+    for (let r = 0; r < layerRuns; r++) {
+      for (const [name, f] of r % 2 ? [...variants].reverse() : variants) {
+        const t0 = performance.now();
+        T.noGrad(() => T.tidy(() => void f()));
+        const t = performance.now() - t0;
+        best.set(name, Math.min(best.get(name) ?? Infinity, t));
+      }
+    }
+    console.log(`pointwise layers at C=${c}, ${hw}x${hw}, batch 64 (forward, best of ${layerRuns}):`);
+    for (const [name] of variants) console.log(`  ${name.padEnd(17)} ${best.get(name)!.toFixed(2)} ms`);
+    console.log(`  speedup: pwconv1 ${(best.get('pwconv1 separate')! / best.get('pwconv1 fused')!).toFixed(2)}x, pwconv2 ${(best.get('pwconv2 separate')! / best.get('pwconv2 fused')!).toFixed(2)}x`);
+  });
+}
 
 const modes = [true, false] as const;
 const times = new Map<boolean, number[]>(modes.map((m) => [m, []]));

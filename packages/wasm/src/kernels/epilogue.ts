@@ -14,7 +14,7 @@
  * group: the 4x8 tile is transposed by shuffles), or element by element (any other case,
  * and the edges).
  */
-import { f32, type Fn, i32, type Local, type ModuleBuilder, OP, SIMD, v128 } from '../emitter.js';
+import { f32, type Fn, i32, type Local, OP, SIMD, v128 } from '../emitter.js';
 import { verf, vtanh } from './rows.js';
 
 /** Which epilogue steps a kernel has (each combination is its own kernel). */
@@ -72,35 +72,28 @@ export function emitGelu(f: Fn, v: Local, g: GeluRegs, tanh: boolean): void {
   f.get(v).f32x4c(0.5).simd(SIMD.f32x4_mul).get(t).f32x4c(1).simd(SIMD.f32x4_add).simd(SIMD.f32x4_mul);
 }
 
-/**
- * The tile store of an epilogue GEMM as its own function, called by the GEMM with the tile's
- * values already in scratch: `store(tile, c, epi, mr, nr, first, row0, col0, last)`. A
- * function of its own keeps the GELU's constants and temporaries out of the GEMM's register
- * allocation (V8 would keep them live, or spilled, across the microkernel's loop).
- * `tile` holds MR rows of 8 values (32 bytes a row), room for as many pre values (or the
- * transposed tile), then 3*MR i32 row addresses; `c` is the output's base address; `first`
- * is 1 when this K block starts the sum (store) and 0 when it adds to the output; `last` is
- * 1 when it ends the sum (apply the epilogue).
- */
-export function buildEpilogueStore(m: ModuleBuilder, MR: number, s: EpilogueSpec): Fn {
-  const f = m.fn('store', [i32, i32, i32, i32, i32, i32, i32, i32, i32]);
-  const [tile, cP, epi, mr, nr, first, row0, col0, lastP] = f.params as Local[];
-  emitEpilogueStore({ f, MR, tile: tile!, cP: cP!, epi: epi!, mr: mr!, nr: nr!, first: first!, row0: () => f.get(row0!), col0: () => f.get(col0!), last: () => f.get(lastP!) }, s);
-  return f;
-}
-
-/** The store function's parameters, as emitEpilogueStore reads them. */
-interface GemmTileCtx {
+/** The GEMM's locals the epilogue reads (see buildGemm). */
+export interface GemmTileCtx {
   readonly f: Fn;
+  /** Rows per tile (the microkernel's MR). */
   readonly MR: number;
+  /** The 2*MR accumulators: row r, columns 4h..4h+3 in `acc[2r + h]`. */
+  readonly acc: readonly Local[];
+  /** Scratch for the tile: MR*32 bytes of values, as many of pre values, then 3*MR i32 row addresses. */
   readonly tile: Local;
+  /** The output's base address (the list entry's C). */
   readonly cP: Local;
+  /** The epilogue's parameter block. */
   readonly epi: Local;
+  /** Valid rows and columns of this tile. */
   readonly mr: Local;
   readonly nr: Local;
+  /** First row and column of the tile in the output. */
   readonly row0: () => void;
   readonly col0: () => void;
+  /** 1 when this K block starts the sum (store), 0 when it adds to what the output holds. */
   readonly first: Local;
+  /** 1 when this K block ends the sum (apply the epilogue). */
   readonly last: () => void;
 }
 
@@ -109,8 +102,8 @@ interface GemmTileCtx {
  * output as they are (added to what is there after the first), and the last block's sums
  * go through the epilogue.
  */
-function emitEpilogueStore(c: GemmTileCtx, s: EpilogueSpec): void {
-  const { f, MR, tile, cP, epi, mr, nr, first } = c;
+export function emitEpilogueStore(c: GemmTileCtx, s: EpilogueSpec): void {
+  const { f, MR, acc, tile, cP, epi, mr, nr, first } = c;
   const L = (t: typeof i32 | typeof v128) => f.local(t);
   const P = L(i32), q = L(i32), p = L(i32), col = L(i32), colB = L(i32), isLast = L(i32), r = L(i32), j = L(i32);
   const cs2 = L(i32), rs2 = L(i32), addr = L(i32), rAddr = L(i32), pAddr = L(i32), tmp = L(i32);
@@ -127,6 +120,8 @@ function emitEpilogueStore(c: GemmTileCtx, s: EpilogueSpec): void {
     f.i32c(kind * MR).op(OP.i32_add).i32c(2).op(OP.i32_shl).op(OP.i32_add).i32c(ROWS).op(OP.i32_add);
   };
 
+  // Dump the accumulators: tile[r*32 + h*16].
+  for (let rr = 0; rr < MR; rr++) for (let h = 0; h < 2; h++) f.get(tile).get(acc[2 * rr + h]!).vstore(rr * 32 + h * 16);
   c.last();
   f.set(isLast);
   f.get(epi).mem(OP.i32_load, 2, EPI.P).set(P);

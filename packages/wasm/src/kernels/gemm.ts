@@ -9,7 +9,7 @@
  */
 import { type Fn, i32, type Local, type ModuleBuilder, OP, SIMD, v128 } from '../emitter.js';
 import type { Kernel, Runtime } from '../runtime.js';
-import { buildEpilogueStore, EPI, epilogueKey, type EpilogueSpec } from './epilogue.js';
+import { EPI, emitEpilogueStore, epilogueKey, type EpilogueSpec } from './epilogue.js';
 
 /** Blocking parameters. */
 export interface GemmBlocking {
@@ -55,7 +55,6 @@ function min(f: Fn, a: () => void, b: () => void, out: Local): void {
 export function buildGemm(m: ModuleBuilder, blk: GemmBlocking, relaxed: boolean, ep?: EpilogueSpec): void {
   const { MR, KC, MC, NC } = blk;
   // With an epilogue, a 15th parameter: the address of its parameter block (./epilogue.ts).
-  const store = ep ? m.indexOf(buildEpilogueStore(m, MR, ep)) : -1;
   const f = m.fn('run', new Array(ep ? 15 : 14).fill(i32));
   const [list, i0, i1, M, N, K, am, ak, bk, bn, scratch, n0, n1, accFlag, epi] = f.params as Local[];
   const L = () => f.local(i32);
@@ -191,13 +190,15 @@ export function buildGemm(m: ModuleBuilder, blk: GemmBlocking, relaxed: boolean,
       f.for(k, () => f.get(kEnd), kc, 1, kstep);
     }
     if (ep) {
-      // The tile goes to scratch; the epilogue's own function stores it (./epilogue.ts).
-      for (let r = 0; r < MR; r++) for (let h = 0; h < 2; h++) f.get(tile).get(acc[2 * r + h]!).vstore(r * 32 + h * 16);
-      f.get(tile).get(cP).get(epi!).get(mr).get(nr).get(first);
-      f.get(ic).get(ir).op(OP.i32_add);
-      f.get(jc).get(jr).op(OP.i32_add);
-      f.get(pc).get(kc).op(OP.i32_add).get(K).op(OP.i32_ge_s);
-      f.call(store);
+      emitEpilogueStore(
+        {
+          f, MR, acc, tile, cP, epi: epi!, mr, nr, first,
+          row0: () => f.get(ic).get(ir).op(OP.i32_add),
+          col0: () => f.get(jc).get(jr).op(OP.i32_add),
+          last: () => f.get(pc).get(kc).op(OP.i32_add).get(K).op(OP.i32_ge_s),
+        },
+        ep,
+      );
       return;
     }
     // Store.

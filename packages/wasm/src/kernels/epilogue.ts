@@ -209,7 +209,7 @@ export function emitEpilogueStore(c: GemmTileCtx, s: EpilogueSpec): void {
             epilogue(
               (base) => f.get(epi).mem(OP.i32_load, 2, base).get(colB).op(OP.i32_add).vload(h * 16),
               () => f.get(pAddr).get(v).vstore(h * 16),
-              () => f.get(rAddr).vload(h * 16).get(v).simd(SIMD.f32x4_add).set(v),
+              s.residual ? () => f.get(rAddr).vload(h * 16).get(v).simd(SIMD.f32x4_add).set(v) : null,
             ),
           );
           f.get(addr).get(v).vstore(h * 16);
@@ -269,7 +269,7 @@ export function emitEpilogueStore(c: GemmTileCtx, s: EpilogueSpec): void {
               epilogue(
                 (base) => f.get(epi).mem(OP.i32_load, 2, base).get(colB).op(OP.i32_add).get(j).i32c(2).op(OP.i32_shl).op(OP.i32_add).vsplatLoad(),
                 () => f.get(pAddr).get(v).vstore(),
-                () => f.get(rAddr).vload().get(v).simd(SIMD.f32x4_add).set(v),
+                s.residual ? () => f.get(rAddr).vload().get(v).simd(SIMD.f32x4_add).set(v) : null,
               ),
             );
             f.get(addr).get(v).vstore();

@@ -5,6 +5,8 @@
  *
  *   pnpm bench            # all suites
  *   pnpm bench core       # one suite
+ *   pnpm bench wasm-browser  # the wasm backend in headless Chromium vs Node
+ *   pnpm bench targets    # the issue-11 targets table (bench/results/targets.md, ~5-10 min)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -16,6 +18,9 @@ import type { Case, Suite } from './suites/types.js';
 const suites: Record<string, () => Promise<Suite>> = { core: coreSuite, webgpu: webgpuSuite };
 suites['wasm'] = async () => (await import('./suites/wasm.js')).wasmSuite();
 suites['convnext'] = async () => (await import('./suites/convnext.js')).convnextSuite();
+suites['wasm-browser'] = async () => (await import('./suites/wasm-browser.js')).wasmBrowserSuite();
+suites['optim'] = async () => (await import('./suites/optim.js')).optimSuite();
+suites['targets'] = async () => (await import('./suites/targets.js')).targetsSuite();
 
 interface Row {
   readonly case: string;
@@ -28,7 +33,32 @@ interface Row {
   readonly note: string;
 }
 
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** A case timed in alternating pairs (see {@link Case.paired}). */
+async function timePaired(c: Case, pairs: number): Promise<Row> {
+  const anchor = c.anchor;
+  if (typeof anchor !== 'function') throw new Error(`bench: '${c.name}' is paired but its anchor is a measured time`);
+  const timed = async (f: () => unknown) => {
+    const t0 = performance.now();
+    await f();
+    return performance.now() - t0;
+  };
+  await timed(c.ours);
+  await timed(anchor);
+  const ours: number[] = [];
+  const anchors: number[] = [];
+  for (let i = 0; i < pairs; i++) {
+    ours.push(await timed(c.ours));
+    anchors.push(await timed(anchor));
+  }
+  const speedup = median(anchors.map((a, i) => a / ours[i]!));
+  const note = `${pairs} alternating pairs, medians; speedup: median of per-pair ratios${c.note ? `; ${c.note}` : ''}`;
+  return { case: c.name, ours: c.oursLabel, anchor: c.anchorLabel, oursMs: median(ours), anchorMs: median(anchors), speedup, note };
+}
+
 async function timeCase(c: Case, time: number): Promise<Row> {
+  if (c.paired !== undefined) return timePaired(c, c.paired);
   const bench = new Bench({ time, warmup: true, warmupTime: 100, ...(c.iterations !== undefined ? { iterations: c.iterations, warmupIterations: 1 } : {}) });
   bench.add('ours', c.ours);
   if (typeof c.anchor === 'function') bench.add('anchor', c.anchor);
@@ -52,6 +82,14 @@ const time = Number(process.env['BENCH_TIME_MS'] ?? 1000);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 for (const name of wanted.length ? wanted : Object.keys(suites)) {
   const suite = await suites[name]!();
+  if (suite.report) {
+    const r = await suite.report();
+    writeFileSync(new URL(`./results/${name}.json`, import.meta.url), JSON.stringify(r.json, null, 1) + '\n');
+    writeFileSync(new URL(`./results/${name}.md`, import.meta.url), r.markdown);
+    console.log(r.markdown);
+    await suite.dispose?.();
+    continue;
+  }
   const rows: Row[] = [];
   for (const c of suite.cases) {
     const row = await timeCase(c, time);
@@ -73,5 +111,5 @@ for (const name of wanted.length ? wanted : Object.keys(suites)) {
     '',
   ].join('\n');
   writeFileSync(new URL(`./results/${name}.md`, import.meta.url), md);
-  suite.dispose?.();
+  await suite.dispose?.();
 }

@@ -1,8 +1,8 @@
 /**
  * The wasm suite: tsgrad's `wasm` backend beside `@tensorflow/tfjs-backend-wasm` (XNNPACK,
  * SIMD128, one thread in Node) and `@tensorflow/tfjs-backend-cpu`, all in this process and
- * run; PyTorch CPU (`/usr/bin/python3`, Debian's python3-torch, with whatever BLAS
- * libblas.so.3 points at) in a subprocess measured during setup, reported in the note
+ * run; PyTorch CPU (`/usr/bin/python3`, Debian's python3-torch, with OpenBLAS on the right
+ * core: bench/torch/blas_core.py) in a subprocess measured during setup, reported in the note
  * beside our times from the same run. It also measures the SIMD128 peak with a trivial
  * kernel so GEMM can be stated as a fraction of it.
  *
@@ -13,12 +13,15 @@
  *   pnpm bench wasm
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type * as TF from '@tensorflow/tfjs';
 import * as T from '@tsgrad/core';
 // By path: @tsgrad/wasm is not a dependency of the workspace root.
 import { backendInfo, createWasmBackend, disposeWasmBackend, measureSimdPeak, probeRelaxedSimd } from '../../packages/wasm/src/index.js';
+import { tfjsConvNeXtTiny } from './tfjs-convnext.js';
 import type { Case, Suite } from './types.js';
 
 const require = createRequire(import.meta.url);
@@ -58,8 +61,14 @@ function onTf(name: 'wasm' | 'cpu', f: () => unknown): () => unknown {
   };
 }
 
+// Run from a file beside blas_core.py (which may re-execute it: OpenBLAS from bench/.openblas, OPENBLAS_CORETYPE).
 const PY = String.raw`
-import json, sys, time, torch, torch.nn as nn, torch.nn.functional as F
+import json, os, sys, time
+sys.path.insert(0, os.environ['TSGRAD_BENCH_TORCH_DIR'])
+import blas_core
+blas_core.use_local_openblas()
+import torch, torch.nn as nn, torch.nn.functional as F
+blas_core.fix_core()
 torch.set_num_threads(int(sys.argv[1]))
 kernels = sys.argv[2] == '1'
 def t(f, reps=5):
@@ -101,8 +110,7 @@ def step():
     loss = F.cross_entropy(atto(xa), ya); opt.zero_grad(); loss.backward(); opt.step()
 out['atto step'] = t(step, 3)
 if not kernels:
-    blas = sorted({l.split()[-1].split('/')[-1] for l in open('/proc/self/maps') if 'blas' in l})
-    print(json.dumps({'torch': torch.__version__, 'blas': blas, 'ms': out}))
+    print(json.dumps({'torch': torch.__version__, 'blas': [blas_core.describe(blas_core.blas_info())], 'ms': out}))
     sys.exit(0)
 for n in (256, 512, 1024, 2048):
     a = torch.randn(n, n); b = torch.randn(n, n)
@@ -121,8 +129,7 @@ xlg = xl.clone().requires_grad_()
 def lnb():
     y = F.gelu(F.layer_norm(xlg, (96,), lw, lb, 1e-6)); y.backward(torch.ones_like(y))
 out['ln+gelu fwd+bwd'] = t(lnb)
-blas = sorted({l.split()[-1].split('/')[-1] for l in open('/proc/self/maps') if 'blas' in l})
-print(json.dumps({'torch': torch.__version__, 'blas': blas, 'ms': out}))
+print(json.dumps({'torch': torch.__version__, 'blas': [blas_core.describe(blas_core.blas_info())], 'ms': out}))
 `;
 
 interface TorchResult {
@@ -136,7 +143,12 @@ function runTorch(threads: number, kernels: boolean): TorchResult | string {
   // torch.set_num_threads covers PyTorch's own (OpenMP) pools; OpenBLAS (pthreads build) reads its own variable.
   const n = String(threads);
   const env = { ...process.env, OMP_NUM_THREADS: n, OPENBLAS_NUM_THREADS: n, MKL_NUM_THREADS: n };
-  const r = spawnSync('/usr/bin/python3', ['-c', PY, n, kernels ? '1' : '0'], { encoding: 'utf8', timeout: 600_000, env });
+  const dir = mkdtempSync(join(tmpdir(), 'tsgrad-bench-'));
+  const script = join(dir, 'wasm_anchor.py');
+  writeFileSync(script, PY);
+  const torchDir = new URL('../torch/', import.meta.url).pathname;
+  const r = spawnSync('/usr/bin/python3', [script, n, kernels ? '1' : '0'], { encoding: 'utf8', timeout: 600_000, env: { ...env, TSGRAD_BENCH_TORCH_DIR: torchDir } });
+  rmSync(dir, { recursive: true, force: true });
   if (r.status !== 0) return `PyTorch run failed: ${(r.stderr || '').split('\n').slice(-3).join(' ')}`;
   try {
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as TorchResult;
@@ -343,42 +355,7 @@ async function convnextCases(one: T.Backend, two: T.Backend, add: Add): Promise<
 
   // The same ConvNeXt-T forward with tf ops on tfjs-wasm (NHWC; random weights of the same shapes).
   await tf.setBackend('wasm');
-  const r = (shape: number[], std = 0.02) => tf.keep(tf.mul(tf.randomNormal(shape, 0, 1, 'float32', 7), std));
-  const ln = (x: TF.Tensor, w: TF.Tensor, b: TF.Tensor) => {
-    const { mean, variance } = tf.moments(x, -1, true);
-    return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-6))), w), b);
-  };
-  const dims = [96, 192, 384, 768];
-  const depths = [3, 3, 9, 3];
-  const stem = { w: r([4, 4, 3, 96]), b: r([96]), lw: tf.keep(tf.ones([96])), lb: r([96]) };
-  const downs = [0, 1, 2].map((i) => ({ lw: tf.keep(tf.ones([dims[i]!])), lb: r([dims[i]!]), w: r([2, 2, dims[i]!, dims[i + 1]!]), b: r([dims[i + 1]!]) }));
-  const blocks = dims.map((c, i) =>
-    Array.from({ length: depths[i]! }, () => ({ dw: r([7, 7, c, 1]), db: r([c]), lw: tf.keep(tf.ones([c])), lb: r([c]), w1: r([c, 4 * c]), b1: r([4 * c]), w2: r([4 * c, c]), b2: r([c]), g: tf.keep(tf.fill([c], 1e-6)) })),
-  );
-  const head = { lw: tf.keep(tf.ones([768])), lb: r([768]), w: r([768, 1000]), b: r([1000]) };
-  const tx = tf.keep(tf.transpose(tf.tensor(t1.x.dataSync() as Float32Array, [1, 3, 224, 224]), [0, 2, 3, 1]));
-  const tfTiny = () =>
-    tf.tidy(() => {
-      let h = ln(tf.add(tf.conv2d(tx as TF.Tensor4D, stem.w as TF.Tensor4D, 4, 'valid'), stem.b), stem.lw, stem.lb);
-      for (let i = 0; i < 4; i++) {
-        if (i > 0) {
-          const d = downs[i - 1]!;
-          h = tf.add(tf.conv2d(ln(h, d.lw, d.lb) as TF.Tensor4D, d.w as TF.Tensor4D, 2, 'valid'), d.b);
-        }
-        for (const p of blocks[i]!) {
-          const c = dims[i]!;
-          const [n, hh, ww] = h.shape as number[];
-          let y = tf.add(tf.depthwiseConv2d(h as TF.Tensor4D, p.dw as TF.Tensor4D, 1, 'same'), p.db);
-          y = tf.reshape(ln(y, p.lw, p.lb), [-1, c]);
-          y = tf.add(tf.matMul(y, p.w1), p.b1);
-          y = tf.mul(tf.mul(y, 0.5), tf.add(tf.erf(tf.mul(y, Math.SQRT1_2)), 1));
-          y = tf.mul(tf.add(tf.matMul(y, p.w2), p.b2), p.g);
-          h = tf.add(h, tf.reshape(y, [n!, hh!, ww!, c]));
-        }
-      }
-      const pooled = ln(tf.mean(h, [1, 2]), head.lw, head.lb);
-      tf.add(tf.matMul(pooled, head.w), head.b).dataSync();
-    });
+  const tfTiny = tfjsConvNeXtTiny(tf, t1.x.dataSync() as Float32Array);
   add('ConvNeXt-T fwd 224, batch 1', 'tsgrad-wasm 1T', 'tfjs-wasm', fwd(t1), onTf('wasm', tfTiny));
   add('ConvNeXt-T fwd, 2 threads vs our 1 thread', 'tsgrad-wasm 2T', 'tsgrad-wasm 1T', fwd(t2), fwd(t1));
 

@@ -176,6 +176,66 @@ export interface FusedKernels {
   logSoftmax?(x: View, outer: number, len: number, inner: number): BufferHandle;
   /** Gradient of logSoftmax for its input: `g - exp(y) * sum(g)` along the axis, given the output `y`. */
   logSoftmaxBackward?(y: View, g: View, outer: number, len: number, inner: number): BufferHandle;
+  /**
+   * One Adam/AdamW step of one parameter in a single pass (see {@link AdamHyper} for the
+   * arithmetic). Views are dense float32 of one shape; `maxExpAvgSq` is given exactly when
+   * `h.amsgrad`. Returns fresh buffers (the inputs are not written: buffers stay immutable,
+   * and the optimizer swaps them in with `assign`).
+   */
+  adamStep?(param: View, grad: View, expAvg: View, expAvgSq: View, maxExpAvgSq: View | null, h: AdamHyper): AdamStepResult;
+  /**
+   * The total `normType`-norm (1, 2 or Infinity) of dense float32 tensors, as
+   * `torch.nn.utils.clip_grad_norm_` computes it: each tensor's norm in float32, then the
+   * norm of those norms. A fresh 0-d float32 buffer; an empty list gives 0.
+   */
+  totalNorm?(xs: readonly View[], normType: number): BufferHandle;
+  /**
+   * Each dense float32 `xs[i]` times `min(1, maxNorm / (total + 1e-6))`, with `total` a 0-d
+   * float32 view read on the device (no host read): the scaling pass of `clip_grad_norm_`.
+   */
+  clipScale?(xs: readonly View[], total: View, maxNorm: number): BufferHandle[];
+}
+
+/**
+ * Hyper-parameters of one {@link FusedKernels.adamStep}, passed as kernel arguments (never
+ * uploaded). In float32, element by element, the kernel computes exactly what core's
+ * composed `adamStep` does, one rounding per operation in this order (constants rounded
+ * to float32 once): `p1 = p * (1 - lr wd)` when decoupled; `g = maximize ? -grad : grad`;
+ * `g = g + p wd` when not decoupled and `wd != 0`; `m' = m b1 + g (1 - b1)`;
+ * `v' = v b2 + (g (1 - b2)) g`; `s = amsgrad ? max(vmax, v') : v'`;
+ * `p' = p1 - (m' / (sqrt(s) / sqrt(1 - b2^t) + eps)) * (lr / (1 - b1^t))`.
+ */
+export interface AdamHyper {
+  /** Learning rate. */
+  readonly lr: number;
+  /** First-moment decay. */
+  readonly beta1: number;
+  /** Second-moment decay. */
+  readonly beta2: number;
+  /** Added to the denominator. */
+  readonly eps: number;
+  /** Weight decay (decoupled for AdamW, L2 on the gradient for Adam). */
+  readonly weightDecay: number;
+  /** AdamW's decoupled decay (`p *= 1 - lr wd`) instead of Adam's L2 term. */
+  readonly decoupled: boolean;
+  /** The step number `t >= 1`, for the bias corrections. */
+  readonly step: number;
+  /** AMSGrad: divide by the running maximum of the second moment. */
+  readonly amsgrad: boolean;
+  /** Ascend instead of descend (the gradient is negated first). */
+  readonly maximize: boolean;
+}
+
+/** What {@link FusedKernels.adamStep} returns: fresh contiguous buffers of the parameter's shape. */
+export interface AdamStepResult {
+  /** The updated parameter. */
+  readonly param: BufferHandle;
+  /** The updated first moment. */
+  readonly expAvg: BufferHandle;
+  /** The updated second moment. */
+  readonly expAvgSq: BufferHandle;
+  /** The updated running maximum of the second moment (AMSGrad only). */
+  readonly maxExpAvgSq: BufferHandle | null;
 }
 
 /** Names of the optional fused kernels. */
@@ -190,6 +250,9 @@ export const FUSED_KERNELS = [
   'normalizeBackward',
   'logSoftmax',
   'logSoftmaxBackward',
+  'adamStep',
+  'totalNorm',
+  'clipScale',
 ] as const;
 
 /** The most a backend can do, for stating rates as a fraction of it. */

@@ -17,13 +17,15 @@ export {
 } from './shape.js';
 
 // Backends
-export type { Backend, BackendMemory, BackendPeak, BufferHandle, Conv2dParams, FusedKernels, MatmulEpilogue, MatmulEpilogueResult, View, UnaryOp, BinaryOp, CompareOp, ReduceOp, ArgReduceOp, SortResult } from './backend.js';
+export type { Backend, BackendMemory, BackendPeak, BufferHandle, Conv2dParams, FusedKernels, AdamHyper, AdamStepResult, MatmulEpilogue, MatmulEpilogueResult, View, UnaryOp, BinaryOp, CompareOp, ReduceOp, ArgReduceOp, SortResult } from './backend.js';
 export { sortComparator } from './backend.js';
 export { PRIMITIVES, FUSED_KERNELS, UNARY_OPS, BINARY_OPS, COMPARE_OPS, REDUCE_OPS, ARG_REDUCE_OPS, OTHER_PRIMITIVES } from './backend.js';
 export { JsBackend } from './backends/js.js';
 // For backend authors: the reference scalar semantics and strided-offset iteration, one copy for every CPU fallback.
 export { scalarErf, roundHalfEven, SCALAR_UNARY, SCALAR_BINARY, SCALAR_COMPARE, truncateIntResult } from './backends/scalar.js';
 export { offsetsOf, viewOffsets } from './backends/strided.js';
+// For backend authors: the optimizer kernels' float32 contract (constants, reference loops).
+export { adamConstants, adamStepF32, normOf, normOfNorms, clipCoef, type AdamConstants } from './backends/optim-kernels.js';
 export { registerBackend, setBackend, getBackend, initBackend, listBackends } from './registry.js';
 
 // Autodiff
@@ -79,6 +81,7 @@ export { matmul, dot, mv, mm, outer, bmm, addmm, baddbmm, trace, kron, type Addm
 export { linear, fusedLinear, type FusedLinearOptions } from './ops/linear.js';
 export { einsum } from './ops/einsum.js';
 export { conv2d, type Conv2dOptions, type IntPair } from './ops/conv.js';
+export { adamStep, totalNorm, clipScale, type AdamStepOptions, type AdamStepOutput } from './ops/optim.js';
 export { conv1d, conv3d, convTranspose1d, convTranspose2d, type Conv1dOptions, type Conv3dOptions, type ConvTranspose1dOptions, type ConvTranspose2dOptions, type IntSingle, type IntTriple } from './ops/conv-nd.js';
 export { avgPool2d, maxPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d, maxUnpool2d, avgPool1d, maxPool1d, adaptiveAvgPool1d, adaptiveMaxPool1d, type PoolOptions, type AvgPoolOptions, type MaxPoolOptions, type Pool1dOptions } from './ops/pool.js';
 export { unfold, fold, type FoldOptions } from './ops/fold.js';

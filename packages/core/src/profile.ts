@@ -239,7 +239,7 @@ export class Profile<R = unknown> {
 const TIMED = ['unary', 'binary', 'compare', 'where', 'reduce', 'argReduce', 'cast', 'copy', 'embed', 'cat', 'gather', 'scatterAdd', 'matmul', 'sort', 'upload', 'fill', 'readSync', 'read', 'free'] as const;
 /** Methods whose first argument names the op (`binary('add', ...)` shows as `add`). */
 const FAMILIES: ReadonlySet<string> = new Set(['unary', 'binary', 'compare', 'reduce', 'argReduce']);
-const FUSED = ['conv2d', 'conv2dBackwardInput', 'conv2dBackwardWeight', 'matmulEpilogue', 'gelu', 'geluBackward', 'normalize', 'normalizeBackward', 'logSoftmax', 'logSoftmaxBackward'] as const;
+const FUSED = ['conv2d', 'conv2dBackwardInput', 'conv2dBackwardWeight', 'matmulEpilogue', 'gelu', 'geluBackward', 'normalize', 'normalizeBackward', 'logSoftmax', 'logSoftmaxBackward', 'adamStep', 'totalNorm', 'clipScale'] as const;
 
 function isView(v: unknown): v is View {
   return typeof v === 'object' && v !== null && 'buffer' in v && 'strides' in v && 'shape' in v && 'dtype' in v;
@@ -295,6 +295,13 @@ function outputOf(method: string, args: readonly unknown[]): { written: number; 
       return { written: size(v0), flops: 0 };
     case 'embed':
       return { written: (args[1] as number) * itemSize(v0.dtype), flops: 0 };
+    case 'adamStep':
+      // param, exp_avg, exp_avg_sq (and max_exp_avg_sq with AMSGrad)
+      return { written: size(v0) * (args[4] ? 4 : 3), flops: 0 };
+    case 'totalNorm':
+      return { written: 4, flops: 0 };
+    case 'clipScale':
+      return { written: (args[0] as readonly View[]).reduce((a, v) => a + size(v), 0), flops: 0 };
     case 'cat':
       return { written: (args[0] as readonly View[]).reduce((a, v) => a + size(v), 0), flops: 0 };
     case 'gather': {

@@ -89,7 +89,7 @@ export {
   type StepScheduleOptions,
   type LRSchedulerOptions,
 } from './schedule.js';
-export { clipGradNorm_ } from './clip.js';
+export { clipGradNorm_, type ClipGradNormOptions } from './clip.js';
 export { ModelEma, type ModelEmaOptions } from './ema.js';
 export { parameterGroups, type ParameterGroupsOptions, type NamedParamGroup } from './groups.js';
 // safetensors I/O (our own reader and writer; atomic saves).

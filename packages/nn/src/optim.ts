@@ -4,7 +4,7 @@
  * under `noGrad` inside a `tidy`, and writes parameters and state with `assign`, so a
  * training loop holds a flat memory line.
  */
-import { fromTypedArray, keep, noGrad, tidy, Tensor } from '@tsgrad/core';
+import { adamStep, fromTypedArray, keep, noGrad, tidy, Tensor } from '@tsgrad/core';
 
 /** Hyper-parameters every group has. */
 export interface BaseGroup {
@@ -235,13 +235,15 @@ export interface AdamGroup extends BaseGroup {
   eps: number;
   /** Use the maximum of past second moments (AMSGrad; default false). */
   amsgrad: boolean;
+  /** Maximize the objective: step along the gradient instead of against it (default false). */
+  maximize: boolean;
 }
 
 /** Options of {@link Adam} / {@link AdamW}: each optional. */
 export type AdamOptions = Partial<AdamGroup>;
 
 function adamDefaults(name: string, opts: AdamOptions, wd: number): AdamGroup {
-  const d: AdamGroup = { lr: opts.lr ?? 1e-3, weightDecay: opts.weightDecay ?? wd, lrScale: opts.lrScale ?? 1, betas: opts.betas ?? [0.9, 0.999], eps: opts.eps ?? 1e-8, amsgrad: opts.amsgrad ?? false };
+  const d: AdamGroup = { lr: opts.lr ?? 1e-3, weightDecay: opts.weightDecay ?? wd, lrScale: opts.lrScale ?? 1, betas: opts.betas ?? [0.9, 0.999], eps: opts.eps ?? 1e-8, amsgrad: opts.amsgrad ?? false, maximize: opts.maximize ?? false };
   if (!(d.lr >= 0)) throw new RangeError(`${name}: invalid lr ${d.lr}`);
   if (!(d.eps >= 0)) throw new RangeError(`${name}: invalid eps ${d.eps}`);
   if (!d.betas.every((b) => b >= 0 && b < 1)) throw new RangeError(`${name}: betas must be in [0, 1), got [${d.betas.join(', ')}]`);
@@ -249,30 +251,28 @@ function adamDefaults(name: string, opts: AdamOptions, wd: number): AdamGroup {
   return d;
 }
 
-/** The shared Adam update, after any weight decay has been applied. */
-function adamUpdate(p: Tensor, grad: Tensor, group: AdamGroup, state: ParamState, buffer: (n: string) => Tensor): void {
+/**
+ * The Adam/AdamW update of one parameter through core's `adamStep` (the backend's fused
+ * one-pass kernel when it has one, else the composed ops: the same float32 values), with
+ * the new parameter and state swapped in by `assign`.
+ */
+function adamUpdate(p: Tensor, grad: Tensor, group: AdamGroup, state: ParamState, buffer: (n: string) => Tensor, decoupled: boolean): void {
   const step = ((state.step as number | undefined) ?? 0) + 1;
   state.step = step;
-  const [beta1, beta2] = group.betas;
   const m = buffer('exp_avg');
   const v = buffer('exp_avg_sq');
-  m.assign(m.mul(beta1).add(grad.mul(1 - beta1)));
-  v.assign(v.mul(beta2).add(grad.mul(1 - beta2).mul(grad)));
-  const bc1 = 1 - beta1 ** step;
-  const bc2 = 1 - beta2 ** step;
-  let second = v;
-  if (group.amsgrad) {
-    const mx = buffer('max_exp_avg_sq');
-    mx.assign(mx.maximum(v));
-    second = mx;
-  }
-  const denom = second.sqrt().div(Math.sqrt(bc2)).add(group.eps);
-  p.assign(p.sub(m.div(denom).mul(group.lr / bc1)));
+  const mx = group.amsgrad ? buffer('max_exp_avg_sq') : null;
+  const r = adamStep(p, grad, m, v, mx, { lr: group.lr, betas: group.betas, eps: group.eps, weightDecay: group.weightDecay, decoupled, step, amsgrad: group.amsgrad, maximize: group.maximize });
+  p.assign(r.param);
+  m.assign(r.expAvg);
+  v.assign(r.expAvgSq);
+  if (mx) mx.assign(r.maxExpAvgSq!);
 }
 
 /**
  * Adam as `torch.optim.Adam`: L2 weight decay added to the gradient (`g + wd p`), then
  * `m = b1 m + (1-b1) g`, `v = b2 v + (1-b2) g²`, `p -= lr/(1-b1^t) · m / (sqrt(v)/sqrt(1-b2^t) + eps)`.
+ * On backends with a fused `adamStep` (js, wasm, webgpu) each parameter is one kernel pass.
  */
 export class Adam extends Optimizer<AdamGroup> {
   /** Optimizes `params` (tensors or parameter groups); defaults lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight decay 0. */
@@ -281,8 +281,7 @@ export class Adam extends Optimizer<AdamGroup> {
   }
 
   protected update(p: Tensor, grad: Tensor, group: ParamGroup<AdamGroup>, state: ParamState): void {
-    const g = group.weightDecay !== 0 ? grad.add(p.mul(group.weightDecay)) : grad;
-    adamUpdate(p, g, group, state, (n) => this.buffer(state, n, p));
+    adamUpdate(p, grad, group, state, (n) => this.buffer(state, n, p), false);
   }
 }
 
@@ -297,7 +296,6 @@ export class AdamW extends Optimizer<AdamGroup> {
   }
 
   protected update(p: Tensor, grad: Tensor, group: ParamGroup<AdamGroup>, state: ParamState): void {
-    if (group.weightDecay !== 0) p.assign(p.mul(1 - group.lr * group.weightDecay));
-    adamUpdate(p, grad, group, state, (n) => this.buffer(state, n, p));
+    adamUpdate(p, grad, group, state, (n) => this.buffer(state, n, p), true);
   }
 }

@@ -5,6 +5,8 @@
  * kernels (GEMM, conv, depthwise conv, GELU, normalize, log-softmax) that decide speed.
  */
 import type {
+  AdamHyper,
+  AdamStepResult,
   ArgReduceOp,
   Backend,
   BackendMemory,
@@ -29,8 +31,10 @@ import { Gemm } from './kernels/gemm.js';
 import { matmulEpilogue } from './kernels/linear.js';
 import { ConvKernels } from './kernels/conv.js';
 import { FusedRows } from './kernels/rows.js';
+import { OptimKernels } from './kernels/optim.js';
 import type { Runtime } from './runtime.js';
 import { fmtBytes, WASM32_MAX_BYTES } from './arena.js';
+import { wasmPeakRates } from './peak-rates.js';
 
 /** One buffer in linear memory. */
 export interface WasmBuffer {
@@ -84,6 +88,7 @@ export class WasmBackend implements Backend {
   readonly gemm: Gemm;
   private readonly conv: ConvKernels;
   private readonly rows: FusedRows;
+  private readonly optim: OptimKernels;
   /**
    * Debug mode: every block handed out (not zeroed) and every block freed is filled with
    * NaN, so a kernel that lets memory it did not write (or memory past a row's end) reach
@@ -95,6 +100,7 @@ export class WasmBackend implements Backend {
     this.gemm = new Gemm(rt);
     this.conv = new ConvKernels(rt, this.gemm);
     this.rows = new FusedRows(rt);
+    this.optim = new OptimKernels(rt);
   }
 
   // ---------------------------------------------------------------- memory
@@ -192,6 +198,11 @@ export class WasmBackend implements Backend {
 
   resetPeak(): void {
     this.peakBytes = this.liveBytes;
+  }
+
+  /** The profiler's peaks: measured SIMD GFLOP/s and copy GB/s on one thread (once per process) times threads. */
+  peakRates(): ReturnType<typeof wasmPeakRates> {
+    return wasmPeakRates(this.rt.threads, this.gemm.relaxed && this.rt.relaxed);
   }
 
   // ---------------------------------------------------------------- the elementwise engine
@@ -637,6 +648,16 @@ export class WasmBackend implements Backend {
   }
   logSoftmaxBackward(y: View, g: View, outer: number, len: number, inner: number): BufferHandle {
     return this.rows.logSoftmaxBackward(this, y, g, outer, len, inner);
+  }
+
+  adamStep(param: View, grad: View, expAvg: View, expAvgSq: View, maxExpAvgSq: View | null, h: AdamHyper): AdamStepResult {
+    return this.optim.adamStep(this, param, grad, expAvg, expAvgSq, maxExpAvgSq, h);
+  }
+  totalNorm(xs: readonly View[], normType: number): BufferHandle {
+    return this.optim.totalNorm(this, xs, normType);
+  }
+  clipScale(xs: readonly View[], total: View, maxNorm: number): BufferHandle[] {
+    return this.optim.clipScale(this, xs, total, maxNorm);
   }
 
   // ---------------------------------------------------------------- helpers for kernels

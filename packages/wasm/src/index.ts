@@ -23,18 +23,21 @@ import { Runtime } from './runtime.js';
 import { nodeBuiltin } from './node-builtin.js';
 
 export { WasmBackend, type WasmBuffer } from './backend.js';
-export { Arena, sizeClass, WASM32_MAX_BYTES, type ArenaStats, type Block } from './arena.js';
-export { ModuleBuilder, Fn, probeSimd, probeRelaxedSimd, SIMD, OP, i32, i64, f32, f64, v128, type ValType, type Local, type MemoryImport } from './emitter.js';
+export { type ArenaStats } from './arena.js';
+export { probeSimd, probeRelaxedSimd } from './emitter.js';
 /** The SIMD128 peak on one thread (GFLOP/s), for stating GEMM as a fraction of it. */
 export { measureSimdPeak } from './peak.js';
-export { DEFAULT_BLOCKING, type GemmBlocking, type GemmDims } from './kernels/gemm.js';
+// The code emitter, the allocator and the GEMM blocking are internal: `@tsgrad/wasm/internals` (unstable).
 
 /** Options of {@link createWasmBackend}. */
 export interface WasmBackendOptions {
   /**
    * Threads for parallel kernels, including the calling thread (default: the number of
-   * CPU cores). Above 1 needs SharedArrayBuffer and worker threads; without them the
-   * backend runs on one thread and {@link WasmBackendInfo.singleThreadReason} says why.
+   * CPU cores: `navigator.hardwareConcurrency` in browsers, `os.availableParallelism()` in
+   * Node). Above 1 needs SharedArrayBuffer and helper threads: Node `worker_threads`, or Web
+   * Workers in a cross-origin-isolated browser context (a page or a dedicated Worker served
+   * with COOP `same-origin` and COEP `require-corp`); without them the backend runs on one
+   * thread and {@link WasmBackendInfo.singleThreadReason} says why.
    */
   readonly threads?: number;
   /**
@@ -68,6 +71,14 @@ export interface WasmBackendInfo {
   readonly threads: number;
   /** Why there is only one thread, when there is ('' otherwise). */
   readonly singleThreadReason: string;
+  /** What the helper threads are: Node `worker_threads`, browser Web Workers, or none (one thread). */
+  readonly helperThreads: 'worker_threads' | 'web-workers' | 'none';
+  /**
+   * How the calling thread waits for helpers to finish a kernel's last chunks: `'block'`
+   * (spins briefly, then sleeps in `Atomics.wait`: Node, Web Workers) or `'spin'` (a page's
+   * main thread, where `Atomics.wait` is forbidden); `'none'` with one thread.
+   */
+  readonly callerWait: 'block' | 'spin' | 'none';
   /** Whether the linear memory is a SharedArrayBuffer. */
   readonly sharedMemory: boolean;
   /** Whether GEMM uses `f32x4.relaxed_madd`. */
@@ -93,7 +104,11 @@ async function defaultThreads(): Promise<number> {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
 
-/** Creates a wasm backend (async: it may start worker threads). Most code uses `setBackend('wasm')` instead. */
+/**
+ * Creates a wasm backend (async: it may start worker threads, and in browsers Web Workers
+ * start only once the caller returns to its event loop). Most code uses
+ * `setBackend('wasm')` instead.
+ */
 export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<WasmBackend> {
   if (!probeSimd()) throw new Error('wasm backend: this engine does not support WebAssembly SIMD128');
   const threads = opts.threads ?? (await defaultThreads());
@@ -115,6 +130,8 @@ export function backendInfo(b: WasmBackend): WasmBackendInfo {
   return {
     threads: rt.threads,
     singleThreadReason: rt.singleThreadReason,
+    helperThreads: rt.pool?.kind ?? 'none',
+    callerWait: rt.pool ? (rt.pool.callerBlocks ? 'block' : 'spin') : 'none',
     sharedMemory: rt.arena.shared,
     relaxedSimd: b.gemm.relaxed && rt.relaxed,
     relaxedSimdAvailable: probeRelaxedSimd(),

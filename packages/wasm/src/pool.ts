@@ -1,85 +1,28 @@
 /**
- * The worker pool: `threads - 1` worker_threads over the backend's shared WebAssembly.Memory,
- * plus the calling thread. A job is one exported kernel function over a list of chunks
- * (typically ranges of rows), each with its own arguments. Every participant, the caller
- * included, claims chunks one at a time with a compare-and-swap on a shared counter, so
- * work balances itself and a helper that the OS has not scheduled yet delays nothing: the
- * caller then simply runs the remaining chunks. The caller returns when every chunk is
- * done, so dispatch stays synchronous like the Backend interface.
+ * The worker pool: `threads - 1` helper threads over the backend's shared
+ * WebAssembly.Memory, plus the calling thread. The helpers are Node `worker_threads`
+ * (pool-threads.ts) or, in a cross-origin-isolated browser context, Web Workers
+ * (pool-web.ts); both run the same helper code over the same protocol (pool-protocol.ts).
  *
- * Workers learn kernels as compiled WebAssembly.Modules posted on a MessagePort, which they
- * drain synchronously (`receiveMessageOnPort`) when a job starts, so a worker never needs
- * its event loop and sleeps in `Atomics.wait` between jobs.
+ * A job is one exported kernel function over a list of chunks (typically ranges of rows),
+ * each with its own arguments. Every participant, the caller included, claims chunks one at
+ * a time with a compare-and-swap on a shared counter, so work balances itself and a helper
+ * that the OS has not scheduled yet delays nothing: the caller then simply runs the
+ * remaining chunks. The caller returns when every chunk is done, so dispatch stays
+ * synchronous like the Backend interface.
+ *
+ * Waiting for the last chunks: the caller spins on `Atomics.load` a few thousand times,
+ * then sleeps in `Atomics.wait` with a short timeout (helpers `Atomics.notify` each
+ * finished chunk). Where the caller may not block (a page's main thread, where
+ * `Atomics.wait` throws), it only spins: it has claimed chunks itself until none were
+ * left, so it spins at most for the chunks helpers are still running, i.e. about one chunk.
  */
 import { nodeBuiltin } from './node-builtin.js';
+import { ARGS_BYTES, DONE, ERROR, FN, KERNEL, MAX_ARGS, MAX_CHUNKS, NARGS, NEXT, PROBE, SCRATCH, SCRATCH_ARG, SEQ, TOTAL, ctrlBytes } from './pool-protocol.js';
+import { startWorkerThreads } from './pool-threads.js';
+import { hasWebWorkers, startWebWorkers } from './pool-web.js';
 
-// Control block layout (Int32Array indices).
-const DONE = 0; // chunks finished in the current job
-const ERROR = 1; // set when a chunk threw on a helper
-const SEQ = 2; // job generation; helpers wait on it
-const NEXT = 3; // (seq & 0x7fff) << 16 | next chunk index
-const TOTAL = 4; // chunks in the current job
-const KERNEL = 5; // kernel id (-1: stop)
-const FN = 6; // function index in the kernel's names
-const NARGS = 7; // arguments per chunk
-const SCRATCH_ARG = 8; // argument replaced by the executor's scratch pointer (-1: none)
-const SCRATCH = 16; // SCRATCH + t: scratch pointer of executor t (0: the caller)
-/** Arguments per chunk, and chunks per job, at most. */
-const MAX_ARGS = 16;
-export const MAX_CHUNKS = 1024;
-
-/** The worker's code: plain JavaScript, run with `eval: true` so no file or loader is needed. */
-const WORKER_SOURCE = String.raw`
-const { workerData, receiveMessageOnPort } = require('node:worker_threads');
-const { memory, ctrl, args, port, index } = workerData;
-const I = new Int32Array(ctrl);
-const A = new Float64Array(args);
-const kernels = new Map();
-function drain() {
-  let m;
-  while ((m = receiveMessageOnPort(port))) {
-    const d = m.message;
-    const inst = new WebAssembly.Instance(d.module, { env: { mem: memory } });
-    kernels.set(d.id, d.names.map((n) => inst.exports[n]));
-  }
-}
-function work(seq) {
-  const id = I[${KERNEL}];
-  if (id === -1) return false;
-  drain();
-  let fns = kernels.get(id);
-  for (let tries = 0; !fns && tries < 100000 && Atomics.load(I, ${SEQ}) === seq; tries++) { drain(); fns = kernels.get(id); }
-  if (!fns) return true; // a stale job: the caller has moved on
-  const f = fns[I[${FN}]];
-  const n = I[${NARGS}];
-  const sArg = I[${SCRATCH_ARG}];
-  const total = I[${TOTAL}];
-  const tag = (seq & 0x7fff) << 16;
-  for (;;) {
-    const cur = Atomics.load(I, ${NEXT});
-    if ((cur & 0x7fff0000) !== tag) return true;
-    const i = cur & 0xffff;
-    if (i >= total) return true;
-    if (Atomics.compareExchange(I, ${NEXT}, cur, cur + 1) !== cur) continue;
-    const a = new Array(n);
-    for (let k = 0; k < n; k++) a[k] = A[i * ${MAX_ARGS} + k];
-    if (sArg >= 0) a[sArg] = I[${SCRATCH} + 1 + index];
-    try {
-      f(...a);
-    } catch (e) {
-      Atomics.store(I, ${ERROR}, 1);
-    }
-    Atomics.add(I, ${DONE}, 1);
-    Atomics.notify(I, ${DONE});
-  }
-}
-let seen = 0;
-for (;;) {
-  Atomics.wait(I, ${SEQ}, seen);
-  seen = Atomics.load(I, ${SEQ});
-  if (!work(seen)) break;
-}
-`;
+export { MAX_CHUNKS };
 
 /** A kernel module as the pool knows it. */
 export interface PoolKernel {
@@ -88,24 +31,40 @@ export interface PoolKernel {
   readonly names: readonly string[];
 }
 
-interface NodeWorker {
-  unref(): void;
-  terminate(): Promise<number>;
+/** Started helper threads, as the pool drives them (beyond the shared control block). */
+export interface HelperThreads {
+  /** What the helpers are. */
+  readonly kind: 'worker_threads' | 'web-workers';
+  /** Sends a kernel's compiled module to every helper. */
+  post(k: PoolKernel): void;
+  /** Stops the helpers. */
+  terminate(): Promise<void>;
 }
-interface NodePort {
-  postMessage(v: unknown): void;
-  close(): void;
+
+/** The reason for one thread in a browser context that is not cross-origin isolated. */
+export const NOT_ISOLATED =
+  'not cross-origin isolated: serve the page (and its scripts) with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp, so that SharedArrayBuffer and shared WebAssembly memory are available';
+
+/** Whether this thread may block in `Atomics.wait` (a page's main thread may not). */
+function canBlock(ctrl: Int32Array): boolean {
+  try {
+    // The cell holds 0, so this returns 'not-equal' at once where waiting is allowed.
+    Atomics.wait(ctrl, PROBE, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The pool of helper threads. */
 export class Pool {
   private readonly ctrl: Int32Array;
   private readonly args: Float64Array;
-  private readonly ports: NodePort[] = [];
-  private readonly workers: NodeWorker[] = [];
   private readonly posted = new Set<number>();
   private closed = false;
   private seq = 0;
+  /** Whether the caller may sleep in `Atomics.wait` while helpers finish (else it spins). */
+  readonly callerBlocks: boolean;
   /** Chunks run on helper threads so far. */
   helperJobs = 0;
   /**
@@ -116,42 +75,49 @@ export class Pool {
 
   private constructor(
     readonly helpers: number,
-    wt: typeof import('node:worker_threads'),
-    memory: WebAssembly.Memory,
+    private readonly threadsOf: HelperThreads,
+    ctrl: SharedArrayBuffer,
+    args: SharedArrayBuffer,
   ) {
-    const ctrlBuf = new SharedArrayBuffer((SCRATCH + helpers + 1) * 4);
-    const argsBuf = new SharedArrayBuffer(MAX_CHUNKS * MAX_ARGS * 8);
-    this.ctrl = new Int32Array(ctrlBuf);
-    this.args = new Float64Array(argsBuf);
-    for (let i = 0; i < helpers; i++) {
-      const { port1, port2 } = new wt.MessageChannel();
-      const w = new wt.Worker(WORKER_SOURCE, {
-        eval: true,
-        workerData: { memory, ctrl: ctrlBuf, args: argsBuf, port: port2, index: i },
-        transferList: [port2],
-      });
-      w.unref();
-      this.workers.push(w as unknown as NodeWorker);
-      this.ports.push(port1 as unknown as NodePort);
-    }
+    this.ctrl = new Int32Array(ctrl);
+    this.args = new Float64Array(args);
+    this.callerBlocks = canBlock(this.ctrl);
   }
 
   /**
-   * A pool of `threads - 1` helpers, or the reason there can be none (no
-   * SharedArrayBuffer, no worker_threads): then the backend runs on one thread.
+   * A pool of `threads - 1` helpers, or the reason there can be none (not cross-origin
+   * isolated, no SharedArrayBuffer, no worker_threads or Web Workers): then the backend
+   * runs on one thread.
    */
   static async create(threads: number, memory: WebAssembly.Memory): Promise<Pool | string> {
     if (threads <= 1) return 'one thread requested';
+    // Browsers (pages and workers) define crossOriginIsolated; Node does not.
+    if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false) return NOT_ISOLATED;
     if (typeof SharedArrayBuffer === 'undefined') return 'SharedArrayBuffer is unavailable (browsers need cross-origin isolation: COOP same-origin + COEP require-corp)';
     if (!(memory.buffer instanceof SharedArrayBuffer)) return 'the memory is not shared';
-    const wt = await nodeBuiltin<typeof import('node:worker_threads')>('worker_threads');
-    if (!wt) return 'worker_threads is unavailable (the pool is implemented for Node; browsers run single-threaded)';
-    return new Pool(threads - 1, wt, memory);
+    const helpers = threads - 1;
+    const ctrl = new SharedArrayBuffer(ctrlBytes(helpers));
+    const args = new SharedArrayBuffer(ARGS_BYTES);
+    const isNode = typeof (globalThis as { process?: { versions?: { node?: unknown } } }).process?.versions?.node === 'string';
+    if (isNode) {
+      const wt = await nodeBuiltin<typeof import('node:worker_threads')>('worker_threads');
+      if (!wt) return 'worker_threads is unavailable';
+      return new Pool(helpers, startWorkerThreads(wt, helpers, memory, ctrl, args), ctrl, args);
+    }
+    if (!hasWebWorkers()) return 'no worker threads here: neither Node worker_threads nor Web Workers (Worker, Blob, URL.createObjectURL)';
+    const web = await startWebWorkers(helpers, memory, ctrl, args);
+    if (typeof web === 'string') return web;
+    return new Pool(helpers, web, ctrl, args);
   }
 
   /** Threads including the caller. */
   get threads(): number {
     return this.helpers + 1;
+  }
+
+  /** What the helper threads are: Node `worker_threads` or browser Web Workers. */
+  get kind(): HelperThreads['kind'] {
+    return this.threadsOf.kind;
   }
 
   /**
@@ -166,7 +132,7 @@ export class Pool {
     const nargs = chunks[0]!.length;
     if (nargs > MAX_ARGS) throw new RangeError(`wasm backend: ${nargs} kernel arguments (at most ${MAX_ARGS})`);
     if (!this.posted.has(kernel.id)) {
-      for (const p of this.ports) p.postMessage({ id: kernel.id, module: kernel.module, names: kernel.names });
+      this.threadsOf.post(kernel);
       this.posted.add(kernel.id);
     }
     const I = this.ctrl;
@@ -208,7 +174,7 @@ export class Pool {
     for (;;) {
       const done = Atomics.load(I, DONE);
       if (done >= total) break;
-      if (spins++ < 4000) continue;
+      if (!this.callerBlocks || spins++ < 4000) continue;
       Atomics.wait(I, DONE, done, 20);
     }
     if (Atomics.load(I, ERROR) !== 0) throw new Error('wasm backend: a kernel failed on a helper thread');
@@ -221,7 +187,6 @@ export class Pool {
     this.ctrl[KERNEL] = -1;
     Atomics.store(this.ctrl, SEQ, ++this.seq);
     Atomics.notify(this.ctrl, SEQ);
-    await Promise.all(this.workers.map((w) => w.terminate()));
-    for (const p of this.ports) p.close();
+    await this.threadsOf.terminate();
   }
 }

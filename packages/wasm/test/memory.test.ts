@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as T from '@tsgrad/core';
-import { Arena, backendInfo, createWasmBackend, sizeClass, WASM32_MAX_BYTES, type WasmBuffer } from '@tsgrad/wasm';
+import { backendInfo, createWasmBackend, type WasmBuffer } from '@tsgrad/wasm';
+import { Arena, sizeClass, WASM32_MAX_BYTES } from '@tsgrad/wasm/internals';
 
 describe('size classes', () => {
   it('round up by at most 25% (above the 64-byte minimum), 64-byte aligned, monotonic', () => {

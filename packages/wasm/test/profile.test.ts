@@ -1,7 +1,7 @@
 /** The profiler on the wasm backend: its fused kernels (convolutions, GELU, layer norm) are timed with exact flops and bytes. */
 import { describe, expect, it } from 'vitest';
 import * as T from '@tsgrad/core';
-import { createWasmBackend, measureSimdPeak } from '@tsgrad/wasm';
+import { createWasmBackend, disposeWasmBackend, measureSimdPeak } from '@tsgrad/wasm';
 
 describe('profile on wasm', () => {
   it('counts convolution flops forward and backward, and GELU bytes', async () => {
@@ -35,5 +35,31 @@ describe('profile on wasm', () => {
     expect(prim('conv2d', 'forward').peakFraction).toBeCloseTo(prim('conv2d', 'forward').gflops!, 12);
     for (const m of ['conv2d', 'gelu', 'matmul', 'binary']) expect(Object.hasOwn(b, m)).toBe(false);
     expect(measureSimdPeak({ iters: 10_000, reps: 1 })).toBeGreaterThan(0);
+  });
+
+  it('peakRates: measured GFLOP/s and GB/s, once per process, times the threads; T.profile rates against them', async () => {
+    const one = await createWasmBackend({ threads: 1, relaxedSimd: false });
+    const two = await createWasmBackend({ threads: 2, relaxedSimd: false });
+    try {
+      const p1 = one.peakRates();
+      expect(p1.gflops).toBeGreaterThan(0.1);
+      expect(p1.gbps).toBeGreaterThan(0.1);
+      expect(one.peakRates()).toEqual(p1); // cached: the same figures, not a new measurement
+      const t2 = two.rt.threads;
+      expect(two.peakRates().gbps).toBeCloseTo(p1.gbps! * t2, 9);
+      expect(two.peakRates().gflops).toBeCloseTo(p1.gflops! * t2, 9);
+      T.registerBackend('wasm-peak-rates', () => one);
+      await T.setBackend('wasm-peak-rates');
+      try {
+        const a = T.randn([64, 64]);
+        const prof = T.profile(() => void T.matmul(a, a));
+        const mm = prof.rows.find((r) => r.kind === 'prim' && r.name === 'matmul')!;
+        expect(mm.peakFraction).toBeCloseTo(mm.gflops! / p1.gflops!, 12);
+      } finally {
+        await T.setBackend('js');
+      }
+    } finally {
+      await disposeWasmBackend(two);
+    }
   });
 });

@@ -10,9 +10,10 @@
  *   compiled pipeline serves every shape of its class.
  * - Buffers come from a pool of size buckets (see {@link WebGPUBackend.free}).
  */
-import { contiguousStrides, numel, type ArgReduceOp, type Backend, type BackendMemory, type BinaryOp, type BufferHandle, type CompareOp, type Conv2dParams, type DType, type MatmulEpilogue, type MatmulEpilogueResult, type ReduceOp, type SortResult, type TypedArray, type UnaryOp, type View } from '@tsgrad/core';
+import { adamConstants, contiguousStrides, numel, type AdamHyper, type AdamStepResult, type ArgReduceOp, type Backend, type BackendMemory, type BinaryOp, type BufferHandle, type CompareOp, type Conv2dParams, type DType, type MatmulEpilogue, type MatmulEpilogueResult, type ReduceOp, type SortResult, type TypedArray, type UnaryOp, type View } from '@tsgrad/core';
 import { acquireDevice, type DeviceOptions } from './device.js';
 import * as K from './wgsl.js';
+import * as KO from './wgsl-optim.js';
 
 /** Dispatches recorded before the command buffer is submitted. */
 export const BATCH = 128;
@@ -963,6 +964,52 @@ export class WebGPUBackend implements Backend {
 
   logSoftmaxBackward(y: View, g: View, outer: number, len: number, inner: number): BufferHandle {
     return this.line('logSoftmaxBackward', [y, g], outer, len, inner);
+  }
+
+  // ---- fused optimizer kernels (dense float32 views from offset 0) ----
+
+  adamStep(param: View, grad: View, expAvg: View, expAvgSq: View, maxExpAvgSq: View | null, h: AdamHyper): AdamStepResult {
+    const ins = [param, grad, expAvg, expAvgSq, ...(maxExpAvgSq ? [maxExpAvgSq] : [])];
+    this.requireF32('adamStep', ...ins);
+    const n = numel(param.shape);
+    const [po, mo, vo] = ['parameter', 'exp_avg', 'exp_avg_sq'].map((w) => this.acquire(n, `the new ${w} of adamStep`)) as [GpuBuffer, GpuBuffer, GpuBuffer];
+    const vmo = maxExpAvgSq ? this.acquire(n, 'the new max_exp_avg_sq of adamStep') : null;
+    const c = adamConstants(h);
+    const variant: KO.AdamVariant = { l2: c.l2 !== 0, amsgrad: h.amsgrad, maximize: h.maximize };
+    const p = new Params().set(0, n);
+    [c.decay, c.l2, c.b1, c.omb1, c.b2, c.omb2, c.sbc2, c.eps, c.stepSize].forEach((v, k) => p.setF(1 + k, v));
+    const outs = [mo, vo, ...(vmo ? [vmo] : [])];
+    for (const o of outs) this.buf(o);
+    const key = `adam|${+variant.l2}${+variant.amsgrad}${+variant.maximize}`;
+    this.dispatch(key, () => KO.adamKernel(variant), po, [...ins.map((v) => this.buf(v).buffer), ...outs.map((o) => o.buffer)], p, this.grid(Math.ceil(n / K.WG)));
+    return { param: po, expAvg: mo, expAvgSq: vo, maxExpAvgSq: vmo };
+  }
+
+  totalNorm(xs: readonly View[], normType: number): BufferHandle {
+    this.requireF32('totalNorm', ...xs);
+    const kind: KO.NormKind = normType === Infinity ? 'inf' : normType === 1 ? 1 : normType === 2 ? 2 : (() => {
+      throw new RangeError(`webgpu: totalNorm supports norm types 1, 2 and Infinity, got ${normType}`);
+    })();
+    const key = `norm|${kind}`;
+    const src = () => KO.normKernel(kind);
+    const out = this.acquire(1, 'the total norm');
+    const norms = this.acquire(Math.max(1, xs.length), 'the per-tensor norms');
+    xs.forEach((x, k) => this.dispatch(key, src, norms, [this.buf(x).buffer], new Params().set(0, numel(x.shape), k), [1, 1, 1]));
+    this.dispatch(key, src, out, [this.buf(norms).buffer], new Params().set(0, xs.length, 0), [1, 1, 1]);
+    // Back to the pool: later commands that reuse it run after these (queue order).
+    this.free(norms);
+    return out;
+  }
+
+  clipScale(xs: readonly View[], total: View, maxNorm: number): BufferHandle[] {
+    this.requireF32('clipScale', total, ...xs);
+    return xs.map((x) => {
+      const n = numel(x.shape);
+      const out = this.acquire(n, 'the output of clipScale');
+      const p = new Params().set(0, n).setF(1, maxNorm).setF(2, 1e-6);
+      this.dispatch('clipScale', KO.clipScaleKernel, out, [this.buf(x).buffer, this.buf(total).buffer], p, this.grid(Math.ceil(n / K.WG)));
+      return out;
+    });
   }
 }
 

@@ -19,7 +19,8 @@ export const MAX_RANK = 8;
 /** Threads per workgroup of the 1-D kernels (SwiftShader and most GPUs allow 256). */
 export const WG = 256;
 
-const HEADER = /* wgsl */ `
+/** What every kernel starts with: the parameter block at binding 0, its readers and NaN/Inf helpers. */
+export const HEADER = /* wgsl */ `
 struct Params { v: array<vec4<u32>, ${PARAM_WORDS / 4}> }
 @group(0) @binding(0) var<uniform> prm: Params;
 fn pu(i: u32) -> u32 { return prm.v[i >> 2u][i & 3u]; }
@@ -131,10 +132,13 @@ fn ipow(a: i32, b: i32) -> i32 {
 }
 `;
 
-const MAIN_1D = `@compute @workgroup_size(${WG})
+/** The entry point of the 1-D kernels (workgroups of {@link WG} threads on a 2-D grid). */
+export const MAIN_1D = `@compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32)`;
-const GROUP_INDEX = 'let gi = wid.y * nwg.x + wid.x;';
-const THREAD_INDEX = `let i = (wid.y * nwg.x + wid.x) * ${WG}u + lid;`;
+/** The linear workgroup index `gi`. */
+export const GROUP_INDEX = 'let gi = wid.y * nwg.x + wid.x;';
+/** The linear thread index `i`. */
+export const THREAD_INDEX = `let i = (wid.y * nwg.x + wid.x) * ${WG}u + lid;`;
 
 /** A strided view's parameter slot: [offset, contiguous flag, strides x MAX_RANK]. */
 export const VIEW_SLOT = 2 + MAX_RANK;
@@ -625,6 +629,14 @@ ${MAIN_1D} {
  */
 export const MM = { rank: 6, shape: 7, a: 11, b: 18 } as const;
 
+/**
+ * `out` at binding 1 (read-write) and the inputs at bindings 2, 3, ... (read-only), each
+ * `[name, element type]`: the binding block every GEMM variant and conv kernel starts with.
+ */
+function storageBindings(out: string, inputs: readonly (readonly [string, string])[]): string {
+  return [`@group(0) @binding(1) var<storage, read_write> out: ${out};`, ...inputs.map(([name, type], k) => `@group(0) @binding(${k + 2}) var<storage, read> ${name}: ${type};`)].join('\n');
+}
+
 /** The matmul loaders over strided A `[..., M, K]` and B `[..., K, N]`; `vec4` needs contiguous rows. */
 export function matmulVariant(vec4: boolean, t: 'f32' | 'i32' = 'f32'): GemmVariant {
   const batchOff = `fn batchOff(b: u32, w: u32) -> i32 {
@@ -637,28 +649,28 @@ export function matmulVariant(vec4: boolean, t: 'f32' | 'i32' = 'f32'): GemmVari
   }
   return off;
 }`;
+  // One loader per operand: `fn lA(b, m, k)` reads a[m, k], `fn lB(b, k, n)` reads bm[k, n]; the vec4
+  // form reads 4 consecutive elements along the contiguous (second) index and checks its own bounds.
+  const loader = (name: 'lA' | 'lB', buf: string, w: number, [i, j]: readonly [string, string], bound: string) => {
+    const at = `batchOff(b, ${w}u) + i32(${i}) * pi(${w + 5}u) + i32(${j})`;
+    return vec4
+      ? `fn ${name}4(b: u32, ${i}: u32, ${j}: u32, kEnd: u32) -> vec4<f32> {
+  if (${bound}) { return vec4<f32>(0.0); }
+  return ${buf}[u32(${at}) / 4u];
+}`
+      : `fn ${name}(b: u32, ${i}: u32, ${j}: u32) -> ${t} { return ${buf}[u32(${at} * pi(${w + 6}u))]; }`;
+  };
   const A = vec4 ? 'array<vec4<f32>>' : `array<${t}>`;
-  const loaders = vec4
-    ? `${batchOff}
-fn lA4(b: u32, m: u32, k: u32, kEnd: u32) -> vec4<f32> {
-  if (m >= pu(0u) || k >= kEnd) { return vec4<f32>(0.0); }
-  return a[u32(batchOff(b, ${MM.a}u) + i32(m) * pi(${MM.a + 5}u) + i32(k)) / 4u];
-}
-fn lB4(b: u32, k: u32, n: u32, kEnd: u32) -> vec4<f32> {
-  if (k >= kEnd || n >= pu(1u)) { return vec4<f32>(0.0); }
-  return bm[u32(batchOff(b, ${MM.b}u) + i32(k) * pi(${MM.b + 5}u) + i32(n)) / 4u];
-}
-fn st(b: u32, split: u32, m: u32, n: u32, v: f32) { out[((split * pu(5u) + b) * pu(0u) + m) * pu(1u) + n] = v; }`
-    : `${batchOff}
-fn lA(b: u32, m: u32, k: u32) -> ${t} { return a[u32(batchOff(b, ${MM.a}u) + i32(m) * pi(${MM.a + 5}u) + i32(k) * pi(${MM.a + 6}u))]; }
-fn lB(b: u32, k: u32, n: u32) -> ${t} { return bm[u32(batchOff(b, ${MM.b}u) + i32(k) * pi(${MM.b + 5}u) + i32(n) * pi(${MM.b + 6}u))]; }
-fn st(b: u32, split: u32, m: u32, n: u32, v: ${t}) { out[((split * pu(5u) + b) * pu(0u) + m) * pu(1u) + n] = v; }`;
   return {
     vec4,
-    bindings: `@group(0) @binding(1) var<storage, read_write> out: array<${t}>;
-@group(0) @binding(2) var<storage, read> a: ${A};
-@group(0) @binding(3) var<storage, read> bm: ${A};`,
-    loaders,
+    bindings: storageBindings(`array<${t}>`, [
+      ['a', A],
+      ['bm', A],
+    ]),
+    loaders: `${batchOff}
+${loader('lA', 'a', MM.a, ['m', 'k'], 'm >= pu(0u) || k >= kEnd')}
+${loader('lB', 'bm', MM.b, ['k', 'n'], 'k >= kEnd || n >= pu(1u)')}
+fn st(b: u32, split: u32, m: u32, n: u32, v: ${vec4 ? 'f32' : t}) { out[((split * pu(5u) + b) * pu(0u) + m) * pu(1u) + n] = v; }`,
   };
 }
 
@@ -670,6 +682,11 @@ fn st(b: u32, split: u32, m: u32, n: u32, v: ${t}) { out[((split * pu(5u) + b) *
  */
 export const CV = { n: 6, x: 24, w: 29, gy: 34 } as const;
 
+/**
+ * The conv words as functions, the view indexer `vAt`, and the two gathers the implicit
+ * GEMMs share: `wTap(g, o, i, r)` reads weight[g*Og + o, i, tap r] and `xTap(n, g, ic, p, r)`
+ * reads the input under output pixel p at tap r (0 in the padding), i.e. one im2col element.
+ */
 const CONV_COMMON = `
 fn cN() -> u32 { return pu(6u); } fn cC() -> u32 { return pu(7u); } fn cH() -> u32 { return pu(8u); } fn cW() -> u32 { return pu(9u); }
 fn cO() -> u32 { return pu(10u); } fn cCg() -> u32 { return pu(11u); } fn cOg() -> u32 { return pu(12u); }
@@ -679,31 +696,30 @@ fn cDY() -> u32 { return pu(21u); } fn cDX() -> u32 { return pu(22u); } fn cG() 
 fn vAt(w: u32, i0: u32, i1: u32, i2: i32, i3: i32) -> u32 {
   return u32(pi(w) + i32(i0) * pi(w + 1u) + i32(i1) * pi(w + 2u) + i2 * pi(w + 3u) + i3 * pi(w + 4u));
 }`;
-
-/** The three convolutions as implicit GEMMs (no im2col buffer): forward, input gradient, weight gradient. */
-export function convVariant(kind: 'fwd' | 'bwdInput' | 'bwdWeight'): GemmVariant {
-  if (kind === 'fwd') {
-    // batch b = n*G + g; rows = out channel in group; cols = output pixel; depth = (ic, i, j).
-    return {
-      bindings: `@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<storage, read> x: array<f32>;
-@group(0) @binding(3) var<storage, read> w: array<f32>;`,
-      loaders: `${CONV_COMMON}
-fn lA(b: u32, m: u32, k: u32) -> f32 {
-  let g = b % cG();
-  let kk = cKH() * cKW();
-  let ic = k / kk; let r = k % kk;
-  return w[vAt(${CV.w}u, g * cOg() + m, ic, i32(r / cKW()), i32(r % cKW()))];
-}
-fn lB(b: u32, k: u32, p: u32) -> f32 {
-  let n = b / cG(); let g = b % cG();
-  let kk = cKH() * cKW();
-  let ic = k / kk; let r = k % kk;
+const WEIGHT_TAP = `
+fn wTap(g: u32, o: u32, i: u32, r: u32) -> f32 { return w[vAt(${CV.w}u, g * cOg() + o, i, i32(r / cKW()), i32(r % cKW()))]; }`;
+const INPUT_TAP = `
+fn xTap(n: u32, g: u32, ic: u32, p: u32, r: u32) -> f32 {
   let iy = i32((p / cOW()) * cSY() + (r / cKW()) * cDY()) - i32(cPY());
   let ix = i32((p % cOW()) * cSX() + (r % cKW()) * cDX()) - i32(cPX());
   if (iy < 0 || ix < 0 || iy >= i32(cH()) || ix >= i32(cW())) { return 0.0; }
   return x[vAt(${CV.x}u, n, g * cCg() + ic, iy, ix)];
-}
+}`;
+
+/** The operands of each convolution kernel, after `out` (all f32). */
+const CONV_INPUTS = { fwd: ['x', 'w'], bwdInput: ['gy', 'w'], bwdWeight: ['x', 'gy'] } as const;
+const convBindings = (kind: keyof typeof CONV_INPUTS) => storageBindings('array<f32>', CONV_INPUTS[kind].map((name) => [name, 'array<f32>'] as const));
+
+/** The three convolutions as implicit GEMMs (no im2col buffer): forward, input gradient, weight gradient. */
+export function convVariant(kind: 'fwd' | 'bwdInput' | 'bwdWeight'): GemmVariant {
+  const bindings = convBindings(kind);
+  if (kind === 'fwd') {
+    // batch b = n*G + g; rows = out channel in group; cols = output pixel; depth = (ic, tap).
+    return {
+      bindings,
+      loaders: `${CONV_COMMON}${WEIGHT_TAP}${INPUT_TAP}
+fn lA(b: u32, m: u32, k: u32) -> f32 { let kk = cKH() * cKW(); return wTap(b % cG(), m, k / kk, k % kk); }
+fn lB(b: u32, k: u32, p: u32) -> f32 { let kk = cKH() * cKW(); return xTap(b / cG(), b % cG(), k / kk, p, k % kk); }
 fn st(b: u32, split: u32, m: u32, p: u32, v: f32) {
   let n = b / cG(); let g = b % cG();
   out[((split * cN() + n) * cO() + g * cOg() + m) * cOH() * cOW() + p] = v;
@@ -711,18 +727,11 @@ fn st(b: u32, split: u32, m: u32, p: u32, v: f32) {
     };
   }
   if (kind === 'bwdInput') {
-    // batch b = n*G + g; rows = input channel in group; cols = input pixel; depth = (oc, i, j).
+    // batch b = n*G + g; rows = input channel in group; cols = input pixel; depth = (oc, tap).
     return {
-      bindings: `@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<storage, read> gy: array<f32>;
-@group(0) @binding(3) var<storage, read> w: array<f32>;`,
-      loaders: `${CONV_COMMON}
-fn lA(b: u32, m: u32, k: u32) -> f32 {
-  let g = b % cG();
-  let kk = cKH() * cKW();
-  let oc = k / kk; let r = k % kk;
-  return w[vAt(${CV.w}u, g * cOg() + oc, m, i32(r / cKW()), i32(r % cKW()))];
-}
+      bindings,
+      loaders: `${CONV_COMMON}${WEIGHT_TAP}
+fn lA(b: u32, m: u32, k: u32) -> f32 { let kk = cKH() * cKW(); return wTap(b % cG(), k / kk, m, k % kk); }
 fn lB(b: u32, k: u32, p: u32) -> f32 {
   let n = b / cG(); let g = b % cG();
   let kk = cKH() * cKW();
@@ -742,31 +751,37 @@ fn st(b: u32, split: u32, m: u32, p: u32, v: f32) {
 }`,
     };
   }
-  // batch b = g; rows = out channel in group; cols = (ic, i, j); depth = (n, oy, ox).
+  // batch b = g; rows = out channel in group; cols = (ic, tap); depth = (n, output pixel).
   return {
-    bindings: `@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<storage, read> x: array<f32>;
-@group(0) @binding(3) var<storage, read> gy: array<f32>;`,
-    loaders: `${CONV_COMMON}
+    bindings,
+    loaders: `${CONV_COMMON}${INPUT_TAP}
 fn lA(g: u32, m: u32, k: u32) -> f32 {
   let hw = cOH() * cOW();
   let n = k / hw; let p = k % hw;
   return gy[vAt(${CV.gy}u, n, g * cOg() + m, i32(p / cOW()), i32(p % cOW()))];
 }
-fn lB(g: u32, k: u32, q: u32) -> f32 {
-  let hw = cOH() * cOW();
-  let n = k / hw; let p = k % hw;
-  let kk = cKH() * cKW();
-  let ic = q / kk; let r = q % kk;
-  let iy = i32((p / cOW()) * cSY() + (r / cKW()) * cDY()) - i32(cPY());
-  let ix = i32((p % cOW()) * cSX() + (r % cKW()) * cDX()) - i32(cPX());
-  if (iy < 0 || ix < 0 || iy >= i32(cH()) || ix >= i32(cW())) { return 0.0; }
-  return x[vAt(${CV.x}u, n, g * cCg() + ic, iy, ix)];
-}
+fn lB(g: u32, k: u32, q: u32) -> f32 { let hw = cOH() * cOW(); let kk = cKH() * cKW(); return xTap(k / hw, g, q / kk, k % hw, q % kk); }
 fn st(g: u32, split: u32, m: u32, q: u32, v: f32) {
   out[(split * cO() + g * cOg() + m) * cCg() * cKH() * cKW() + q] = v;
 }`,
   };
+}
+
+/**
+ * A depthwise kernel with a thread per output element of `count` (word 0): the bindings of
+ * `kind`'s operands, the conv words, and `body`, which sums into `acc` for element `i`.
+ */
+function depthwiseDirect(kind: keyof typeof CONV_INPUTS, body: string): string {
+  return `${HEADER}
+${convBindings(kind)}
+${CONV_COMMON}
+${MAIN_1D} {
+  ${THREAD_INDEX}
+  if (i >= pu(0u)) { return; }
+  var acc = 0.0;
+${body}
+  out[i] = acc;
+}`;
 }
 
 /**
@@ -777,22 +792,14 @@ fn st(g: u32, split: u32, m: u32, q: u32, v: f32) {
  * batch x output pixels is small). Words as {@link CV}; word 0 = count.
  */
 export function depthwiseKernel(kind: 'fwd' | 'bwdInput' | 'bwdWeight' | 'bwdWeightSerial'): string {
-  const convWords = CONV_COMMON;
   if (kind === 'bwdWeightSerial') {
     // A thread per weight element: for small batch x output-pixel counts.
-    return `${HEADER}
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<storage, read> x: array<f32>;
-@group(0) @binding(3) var<storage, read> gy: array<f32>;
-${convWords}
-${MAIN_1D} {
-  ${THREAD_INDEX}
-  if (i >= pu(0u)) { return; }
-  let kk = cKH() * cKW();
+    return depthwiseDirect(
+      'bwdWeight',
+      `  let kk = cKH() * cKW();
   let oc = i / kk; let r = i % kk;
   let ki = r / cKW(); let kj = r % cKW();
   let c = oc / cOg();
-  var acc = 0.0;
   for (var n = 0u; n < cN(); n++) {
     for (var oy = 0u; oy < cOH(); oy++) {
       let iy = i32(oy * cSY() + ki * cDY()) - i32(cPY());
@@ -803,25 +810,17 @@ ${MAIN_1D} {
         acc = fma(gy[vAt(${CV.gy}u, n, oc, i32(oy), i32(ox))], x[vAt(${CV.x}u, n, c, iy, ix)], acc);
       }
     }
-  }
-  out[i] = acc;
-}`;
+  }`,
+    );
   }
   if (kind === 'fwd') {
-    return `${HEADER}
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<storage, read> x: array<f32>;
-@group(0) @binding(3) var<storage, read> w: array<f32>;
-${convWords}
-${MAIN_1D} {
-  ${THREAD_INDEX}
-  if (i >= pu(0u)) { return; }
-  let hw = cOH() * cOW();
+    return depthwiseDirect(
+      'fwd',
+      `  let hw = cOH() * cOW();
   let p = i % hw; let oc = (i / hw) % cO(); let n = i / (hw * cO());
   let c = oc / cOg();
   let by = i32((p / cOW()) * cSY()) - i32(cPY());
   let bx = i32((p % cOW()) * cSX()) - i32(cPX());
-  var acc = 0.0;
   for (var ki = 0u; ki < cKH(); ki++) {
     let iy = by + i32(ki * cDY());
     if (iy < 0 || iy >= i32(cH())) { continue; }
@@ -830,24 +829,16 @@ ${MAIN_1D} {
       if (ix < 0 || ix >= i32(cW())) { continue; }
       acc = fma(x[vAt(${CV.x}u, n, c, iy, ix)], w[vAt(${CV.w}u, oc, 0u, i32(ki), i32(kj))], acc);
     }
-  }
-  out[i] = acc;
-}`;
+  }`,
+    );
   }
   if (kind === 'bwdInput') {
-    return `${HEADER}
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<storage, read> gy: array<f32>;
-@group(0) @binding(3) var<storage, read> w: array<f32>;
-${convWords}
-${MAIN_1D} {
-  ${THREAD_INDEX}
-  if (i >= pu(0u)) { return; }
-  let hw = cH() * cW();
+    return depthwiseDirect(
+      'bwdInput',
+      `  let hw = cH() * cW();
   let p = i % hw; let c = (i / hw) % cC(); let n = i / (hw * cC());
   let iy = i32(p / cW()); let ix = i32(p % cW());
   let sy = cSY(); let sx = cSX();
-  var acc = 0.0;
   for (var ki = 0u; ki < cKH(); ki++) {
     let ty = iy + i32(cPY()) - i32(ki * cDY());
     if (ty < 0 || u32(ty) % sy != 0u || u32(ty) / sy >= cOH()) { continue; }
@@ -859,16 +850,13 @@ ${MAIN_1D} {
         acc = fma(gy[vAt(${CV.gy}u, n, oc, ty / i32(sy), tx / i32(sx))], w[vAt(${CV.w}u, oc, 0u, i32(ki), i32(kj))], acc);
       }
     }
-  }
-  out[i] = acc;
-}`;
+  }`,
+    );
   }
   return `${HEADER}
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<storage, read> x: array<f32>;
-@group(0) @binding(3) var<storage, read> gy: array<f32>;
+${convBindings('bwdWeight')}
 var<workgroup> sh: array<f32, ${WG}>;
-${convWords}
+${CONV_COMMON}
 ${MAIN_1D} {
   ${GROUP_INDEX}
   if (gi >= pu(0u)) { return; }

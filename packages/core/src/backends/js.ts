@@ -4,6 +4,8 @@
  * float64) over speed.
  */
 import type {
+  AdamHyper,
+  AdamStepResult,
   ArgReduceOp,
   Backend,
   BackendMemory,
@@ -20,6 +22,7 @@ import { allocArray, type DType, type TypedArray } from '../dtype.js';
 import { contiguousStrides, numel, type Shape } from '../shape.js';
 import { SCALAR_BINARY as BINARY, SCALAR_COMPARE as COMPARE, SCALAR_UNARY as UNARY, truncateIntResult as fixInt } from './scalar.js';
 import { offsetsOf, viewOffsets } from './strided.js';
+import { adamStepF32, clipCoef, normOf, normOfNorms } from './optim-kernels.js';
 
 /** A js-backend buffer: a typed array. */
 interface JsBuffer {
@@ -306,5 +309,29 @@ export class JsBackend implements Backend {
       }
     }
     return { values: this.wrap(vals), indices: this.wrap(idx) };
+  }
+
+  // ---- fused optimizer kernels (dense float32 views, see FusedKernels)
+
+  private f32(v: View): Float32Array {
+    return (this.arr(v) as Float32Array).subarray(0, numel(v.shape));
+  }
+
+  adamStep(param: View, grad: View, expAvg: View, expAvgSq: View, maxExpAvgSq: View | null, h: AdamHyper): AdamStepResult {
+    const n = numel(param.shape);
+    const [p, m, v] = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+    const vm = maxExpAvgSq ? new Float32Array(n) : null;
+    adamStepF32(this.f32(param), this.f32(grad), this.f32(expAvg), this.f32(expAvgSq), maxExpAvgSq ? this.f32(maxExpAvgSq) : null, p, m, v, vm, h);
+    return { param: this.wrap(p), expAvg: this.wrap(m), expAvgSq: this.wrap(v), maxExpAvgSq: vm ? this.wrap(vm) : null };
+  }
+
+  totalNorm(xs: readonly View[], normType: number): BufferHandle {
+    const norms = xs.map((x) => Math.fround(normOf(this.f32(x), normType)));
+    return this.wrap(Float32Array.of(normOfNorms(norms, normType)));
+  }
+
+  clipScale(xs: readonly View[], total: View, maxNorm: number): BufferHandle[] {
+    const c = clipCoef(this.f32(total)[0]!, maxNorm);
+    return xs.map((x) => this.wrap(this.f32(x).map((e) => e * c)));
   }
 }

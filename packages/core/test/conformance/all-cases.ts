@@ -9,6 +9,7 @@ import { CONVPOOL_CASES } from './cases-convpool.js';
 import { NORMLOSS_CASES } from './cases-normloss.js';
 import { SCANS_CASES } from './cases-scans.js';
 import { LINEAR_CASES } from './cases-linear.js';
+import { OPTIM_CASES } from './cases-optim.js';
 
 /** Every case the conformance suite runs. */
 export const OP_CASES: readonly OpCase[] = [
@@ -19,4 +20,5 @@ export const OP_CASES: readonly OpCase[] = [
   ...NORMLOSS_CASES,
   ...SCANS_CASES,
   ...LINEAR_CASES,
+  ...OPTIM_CASES,
 ];

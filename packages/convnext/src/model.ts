@@ -4,7 +4,7 @@
  * every variant from atto to xlarge, and the options tsgrad adds (stem stride 2 for 32x32
  * images, kernel size).
  */
-import { defaultGenerator, full, noGrad, tidy, type Generator, type Tensor } from '@tsgrad/core';
+import { defaultGenerator, full, fusedLinear, noGrad, tidy, type Generator, type Tensor } from '@tsgrad/core';
 import { Conv2d, DropPath, GELU, Identity, LayerNorm, LayerNorm2d, Linear, Module, ModuleList, Sequential, truncNormal_, zeros_ } from '@tsgrad/nn';
 
 /** Depths and widths of one ConvNeXt variant. */
@@ -79,6 +79,11 @@ export interface BlockOptions {
  * `dwconv.*`, `norm.*`, `pwconv1.*`, `pwconv2.*` as the official checkpoints.
  */
 export class Block extends Module {
+  /**
+   * Run the pointwise layers as fused linear ops (default true): the same values, fewer
+   * passes over memory. False runs them as separate modules and ops (for comparisons).
+   */
+  static fusedPointwise = true;
   /** Layer scale `[C]`, or null when created with `layerScaleInitValue <= 0`. */
   declare readonly gamma: Tensor | null;
   /** Depthwise conv `[C, 1, k, k]`. */
@@ -119,10 +124,27 @@ export class Block extends Module {
   override forward(x: Tensor): Tensor {
     let y = this.dwconv.forward(x).permute(0, 2, 3, 1); // (N, C, H, W) -> (N, H, W, C)
     y = this.norm.forward(y);
-    y = this.pwconv2.forward(this.act.forward(this.pwconv1.forward(y)));
-    if (this.gamma) y = y.mul(this.gamma);
-    y = y.permute(0, 3, 1, 2); // back to (N, C, H, W)
-    return x.add(this.drop_path.forward(y));
+    if (!this.fusable()) {
+      y = this.pwconv2.forward(this.act.forward(this.pwconv1.forward(y)));
+      if (this.gamma) y = y.mul(this.gamma);
+      y = y.permute(0, 3, 1, 2); // back to (N, C, H, W)
+      return x.add(this.drop_path.forward(y));
+    }
+    // The same computation as two fused linear ops (see fusedLinear): pwconv1 with its GELU,
+    // pwconv2 with the layer scale and, when drop path is the identity, the residual add,
+    // whose result comes out laid out as x (NCHW) with no transposition.
+    const act = this.act.approximate === 'tanh' ? 'gelu_tanh' : 'gelu';
+    y = fusedLinear(y, this.pwconv1.weight, { bias: this.pwconv1.bias, activation: act });
+    const dropIsIdentity = !(this.drop_path instanceof DropPath) || !this.drop_path.training || this.drop_path.p === 0;
+    const residual = dropIsIdentity ? x.permute(0, 2, 3, 1) : null;
+    y = fusedLinear(y, this.pwconv2.weight, { bias: this.pwconv2.bias, scale: this.gamma, residual }).permute(0, 3, 1, 2);
+    return dropIsIdentity ? y : x.add(this.drop_path.forward(y));
+  }
+
+  /** Whether the pointwise layers are this block's own Linear/GELU/Linear (not replaced by other modules). */
+  private fusable(): boolean {
+    const dp = this.drop_path;
+    return Block.fusedPointwise && this.pwconv1.constructor === Linear && this.pwconv2.constructor === Linear && this.act.constructor === GELU && (dp.constructor === Identity || dp.constructor === DropPath);
   }
 
   override extraRepr(): string {

@@ -104,6 +104,39 @@ export interface Conv2dParams {
 }
 
 /**
+ * The epilogue of {@link FusedKernels.matmulEpilogue}: `out = residual + scale * act(a b + bias)`.
+ *
+ * Rows of the output are numbered as `[G, P]` (`groups` = G, so P = M / G). With `layout`
+ * `'rows'` the output is a contiguous `[M, N]`; with `'channelsFirst'` it is a contiguous
+ * `[G, N, P]` (the NCHW layout of an image batch whose pixels are the rows), which lets a
+ * residual add into an NCHW tensor write its result in place of the transposition.
+ */
+export interface MatmulEpilogue {
+  /** Per-column bias `[N]`. */
+  readonly bias?: View;
+  /** Activation after the bias: GELU in its exact erf form, or the tanh approximation. */
+  readonly activation?: 'gelu' | 'gelu_tanh';
+  /** Per-column scale `[N]` after the activation (ConvNeXt's layer scale). */
+  readonly scale?: View;
+  /** Added last: `[G, P, N]`, any strides. */
+  readonly residual?: View;
+  /** Row groups G of the `[G, P]` row numbering (1 for a plain matrix). */
+  readonly groups: number;
+  /** Layout of the output (and of `pre`). */
+  readonly layout: 'rows' | 'channelsFirst';
+  /** Also return `pre = a b + bias` (what the backward pass reads). */
+  readonly keepPre: boolean;
+}
+
+/** What {@link FusedKernels.matmulEpilogue} returns: fresh buffers in the requested layout. */
+export interface MatmulEpilogueResult {
+  /** The output. */
+  readonly out: BufferHandle;
+  /** `a b + bias`, when asked for. */
+  readonly pre: BufferHandle | null;
+}
+
+/**
  * Optional fused kernels. When a backend provides one, core calls it instead of the
  * composed default. Fused backward kernels are used while gradients are not being
  * recorded (the usual backward); a recorded backward (`createGraph`) uses the composed
@@ -121,6 +154,12 @@ export interface FusedKernels {
   conv2dBackwardInput?(gy: View, w: View, xShape: Shape, p: Conv2dParams): BufferHandle;
   /** Gradient of conv2d for its weight: input, `gy`, the weight's shape. */
   conv2dBackwardWeight?(x: View, gy: View, wShape: Shape, p: Conv2dParams): BufferHandle;
+  /**
+   * `a` `[M, K]` (any strides) times `b` `[K, N]` (any strides) with the epilogue `ep` applied
+   * as the result is stored (core's `fusedLinear`). Returns null where the backend has no
+   * kernel for the case (dtype, sizes): core then composes the op.
+   */
+  matmulEpilogue?(a: View, b: View, ep: MatmulEpilogue): MatmulEpilogueResult | null;
   /** GELU of a contiguous float buffer (`'none'`: exact erf form; `'tanh'`: approximation). */
   gelu?(x: View, approximate: 'none' | 'tanh'): BufferHandle;
   /** `g * gelu'(x)` for contiguous `x` and `g` of one shape. */
@@ -204,6 +243,7 @@ export const FUSED_KERNELS = [
   'conv2d',
   'conv2dBackwardInput',
   'conv2dBackwardWeight',
+  'matmulEpilogue',
   'gelu',
   'geluBackward',
   'normalize',

@@ -17,7 +17,7 @@ export {
 } from './shape.js';
 
 // Backends
-export type { Backend, BackendMemory, BackendPeak, BufferHandle, Conv2dParams, FusedKernels, AdamHyper, AdamStepResult, View, UnaryOp, BinaryOp, CompareOp, ReduceOp, ArgReduceOp, SortResult } from './backend.js';
+export type { Backend, BackendMemory, BackendPeak, BufferHandle, Conv2dParams, FusedKernels, AdamHyper, AdamStepResult, MatmulEpilogue, MatmulEpilogueResult, View, UnaryOp, BinaryOp, CompareOp, ReduceOp, ArgReduceOp, SortResult } from './backend.js';
 export { sortComparator } from './backend.js';
 export { PRIMITIVES, FUSED_KERNELS, UNARY_OPS, BINARY_OPS, COMPARE_OPS, REDUCE_OPS, ARG_REDUCE_OPS, OTHER_PRIMITIVES } from './backend.js';
 export { JsBackend } from './backends/js.js';
@@ -78,6 +78,7 @@ export { sort, argsort, topk, type SortOptions, type TopkOptions } from './ops/s
 export { reshape, flatten, permute, transpose, expand, squeeze, unsqueeze, slice, narrow, flip, contiguous, embed, asStrided, sumTo } from './ops/views.js';
 export { pad, PAD_MODES, type PadMode, type PadOptions } from './ops/padding.js';
 export { matmul, dot, mv, mm, outer, bmm, addmm, baddbmm, trace, kron, type AddmmOptions } from './ops/linalg.js';
+export { linear, fusedLinear, type FusedLinearOptions } from './ops/linear.js';
 export { einsum } from './ops/einsum.js';
 export { conv2d, type Conv2dOptions, type IntPair } from './ops/conv.js';
 export { adamStep, totalNorm, clipScale, type AdamStepOptions, type AdamStepOutput } from './ops/optim.js';

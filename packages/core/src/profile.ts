@@ -5,7 +5,7 @@
  * initialised backend are shadowed by timing wrappers on the instance; when it ends they
  * are removed, so code that is not profiled runs exactly as before.
  */
-import type { Backend, BackendPeak, Conv2dParams, View } from './backend.js';
+import type { Backend, BackendPeak, Conv2dParams, MatmulEpilogue, View } from './backend.js';
 import { itemSize, type DType } from './dtype.js';
 import { activeSink, setSink, type SpanKind, type SpanSink } from './profile-span.js';
 import { getBackend, initialisedBackends } from './registry.js';
@@ -239,7 +239,7 @@ export class Profile<R = unknown> {
 const TIMED = ['unary', 'binary', 'compare', 'where', 'reduce', 'argReduce', 'cast', 'copy', 'embed', 'cat', 'gather', 'scatterAdd', 'matmul', 'sort', 'upload', 'fill', 'readSync', 'read', 'free'] as const;
 /** Methods whose first argument names the op (`binary('add', ...)` shows as `add`). */
 const FAMILIES: ReadonlySet<string> = new Set(['unary', 'binary', 'compare', 'reduce', 'argReduce']);
-const FUSED = ['conv2d', 'conv2dBackwardInput', 'conv2dBackwardWeight', 'gelu', 'geluBackward', 'normalize', 'normalizeBackward', 'logSoftmax', 'logSoftmaxBackward', 'adamStep', 'totalNorm', 'clipScale'] as const;
+const FUSED = ['conv2d', 'conv2dBackwardInput', 'conv2dBackwardWeight', 'matmulEpilogue', 'gelu', 'geluBackward', 'normalize', 'normalizeBackward', 'logSoftmax', 'logSoftmaxBackward', 'adamStep', 'totalNorm', 'clipScale'] as const;
 
 function isView(v: unknown): v is View {
   return typeof v === 'object' && v !== null && 'buffer' in v && 'strides' in v && 'shape' in v && 'dtype' in v;
@@ -317,6 +317,12 @@ function outputOf(method: string, args: readonly unknown[]): { written: number; 
       const batch = count(v0.shape.slice(0, -2));
       return { written: batch * m * n * itemSize(v0.dtype), flops: 2 * batch * m * n * k };
     }
+    case 'matmulEpilogue': {
+      const [m, k] = v0.shape as [number, number];
+      const n = (args[1] as View).shape[1]!;
+      const ep = args[2] as MatmulEpilogue;
+      return { written: (ep.keepPre ? 2 : 1) * m * n * itemSize(v0.dtype), flops: 2 * m * n * k };
+    }
     case 'sort':
       return { written: count(v0.shape) * (itemSize(v0.dtype) + 4), flops: 0 };
     case 'upload':
@@ -360,6 +366,11 @@ function readBytes(method: string, args: readonly unknown[]): number {
   for (const a of args) {
     if (isView(a)) n += viewBytes(a);
     else if (Array.isArray(a)) for (const v of a) if (isView(v)) n += viewBytes(v);
+  }
+  if (method === 'matmulEpilogue') {
+    // The epilogue's operands (bias, scale, residual) are read too.
+    const ep = args[2] as MatmulEpilogue;
+    for (const v of [ep.bias, ep.scale, ep.residual]) if (v) n += viewBytes(v);
   }
   if (method === 'gather') {
     // The gathered values (one per index), not the whole source.

@@ -10,6 +10,7 @@ import {
   gelu,
   groupNorm,
   layerNorm,
+  linear,
   maxPool2d,
   rand,
   relu,
@@ -59,11 +60,8 @@ export class Linear extends Module {
     if (x.ndim < 1 || x.shape[x.ndim - 1] !== this.inFeatures) {
       throw new RangeError(`Linear: expected input [..., ${this.inFeatures}], got ${fmt(x.shape)}`);
     }
-    const lead = x.shape.slice(0, -1);
-    const x2 = x.ndim === 2 ? x : x.reshape([-1, this.inFeatures]);
-    let y = x2.matmul(this.weight.T);
-    if (this.bias) y = y.add(this.bias);
-    return x.ndim === 2 ? y : y.reshape([...lead, this.outFeatures]);
+    // One op (the bias added as the GEMM stores its result, where the backend can).
+    return linear(x, this.weight, this.bias);
   }
 
   override extraRepr(): string {

@@ -15,6 +15,8 @@ import type {
   CompareOp,
   Conv2dParams,
   DType,
+  MatmulEpilogue,
+  MatmulEpilogueResult,
   ReduceOp,
   SortResult,
   TypedArray,
@@ -26,6 +28,7 @@ import { OP } from './emitter.js';
 import { axisPart, BINARY, COMPARE, fixInt, offsetsOf, UNARY } from './host.js';
 import { buildElementwise, EW_RANK, RACC_SCALAR, RACC_VECTOR, type EwSpec, floatBinary, floatCompare, floatUnary, KIND_BYTES, type Kind } from './kernels/elementwise.js';
 import { Gemm } from './kernels/gemm.js';
+import { matmulEpilogue } from './kernels/linear.js';
 import { ConvKernels } from './kernels/conv.js';
 import { FusedRows } from './kernels/rows.js';
 import { OptimKernels } from './kernels/optim.js';
@@ -712,6 +715,9 @@ export class WasmBackend implements Backend {
   }
   conv2dBackwardWeight(x: View, gy: View, wShape: readonly number[], p: Conv2dParams): BufferHandle {
     return this.conv.backwardWeight(this, x, gy, wShape, p);
+  }
+  matmulEpilogue(a: View, b: View, ep: MatmulEpilogue): MatmulEpilogueResult | null {
+    return matmulEpilogue(this, a, b, ep);
   }
   gelu(x: View, approximate: 'none' | 'tanh'): BufferHandle {
     return this.rows.gelu(this, x, approximate);

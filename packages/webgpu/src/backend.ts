@@ -10,7 +10,7 @@
  *   compiled pipeline serves every shape of its class.
  * - Buffers come from a pool of size buckets (see {@link WebGPUBackend.free}).
  */
-import { adamConstants, contiguousStrides, numel, type AdamHyper, type AdamStepResult, type ArgReduceOp, type Backend, type BackendMemory, type BinaryOp, type BufferHandle, type CompareOp, type Conv2dParams, type DType, type ReduceOp, type SortResult, type TypedArray, type UnaryOp, type View } from '@tsgrad/core';
+import { adamConstants, contiguousStrides, numel, type AdamHyper, type AdamStepResult, type ArgReduceOp, type Backend, type BackendMemory, type BinaryOp, type BufferHandle, type CompareOp, type Conv2dParams, type DType, type MatmulEpilogue, type MatmulEpilogueResult, type ReduceOp, type SortResult, type TypedArray, type UnaryOp, type View } from '@tsgrad/core';
 import { acquireDevice, type DeviceOptions } from './device.js';
 import * as K from './wgsl.js';
 import * as KO from './wgsl-optim.js';
@@ -889,6 +889,40 @@ export class WebGPUBackend implements Backend {
       return out;
     }
     return this.gemm('conv|bwdWeight', () => K.convVariant('bwdWeight'), false, count, [this.buf(x).buffer, this.buf(gy).buffer], p, o / c.groups, cg * kh * kw, n * oh * ow, c.groups, true);
+  }
+
+  /**
+   * The GEMM, then the whole epilogue (`residual + scale * act(z + bias)`, and `pre = z + bias`
+   * when asked) as one elementwise pass that writes the requested layout: two passes where
+   * the composed ops take five.
+   */
+  matmulEpilogue(a: View, b: View, ep: MatmulEpilogue): MatmulEpilogueResult | null {
+    if (a.dtype !== 'float32' || a.shape.length !== 2 || b.shape.length !== 2) return null;
+    const [M, K_] = a.shape as [number, number];
+    const N = b.shape[1]!;
+    if (M === 0 || N === 0 || K_ === 0) return null;
+    const G = ep.groups;
+    if (!(Number.isInteger(G) && G >= 1 && M % G === 0)) throw new RangeError(`webgpu: matmulEpilogue: groups ${G} must divide the ${M} rows`);
+    const P = M / G;
+    const z = this.matmul(a, b) as GpuBuffer;
+    const shape = [G, P, N];
+    const outView = { offset: 0, strides: ep.layout === 'channelsFirst' ? [N * P, 1, P] : [P * N, N, 1] };
+    const inputs: View[] = [{ buffer: z, dtype: 'float32', shape, strides: [P * N, N, 1], offset: 0 }];
+    const operand = (v: View, perColumn: boolean): string => {
+      inputs.push(perColumn ? { ...v, shape, strides: [0, 0, v.strides[0]!] } : v);
+      return `a${inputs.length - 1}`;
+    };
+    try {
+      let e = ep.bias ? `(a0 + ${operand(ep.bias, true)})` : 'a0';
+      const pre = ep.keepPre ? this.map('matmulEpilogue', 'f32', inputs, e, shape, { outView }) : null;
+      if (ep.activation === 'gelu') e = `(0.5 * ${e} * (1.0 + erf_(${e} * 0.7071067811865476)))`;
+      else if (ep.activation === 'gelu_tanh') e = `(0.5 * ${e} * (1.0 + tanh_(0.7978845608028654 * (${e} + 0.044715 * ${e} * ${e} * ${e}))))`;
+      if (ep.scale) e = `(${e} * ${operand(ep.scale, true)})`;
+      if (ep.residual) e = `(${operand(ep.residual, false)} + ${e})`;
+      return { out: this.map('matmulEpilogue', 'f32', inputs, e, shape, { outView }), pre };
+    } finally {
+      this.free(z);
+    }
   }
 
   // ---- fused along-axis and GELU kernels ----

@@ -111,12 +111,19 @@ export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
   const forward = b.gelu
     ? () => primOut('gelu', b, b.gelu!(packed(x).asView('gelu'), approximate), x.shape, x.dtype)
     : () => (approximate === 'tanh' ? mul(mul(x, 0.5), add(geluTanhInner(x), 1)) : mul(mul(x, 0.5), add(erf(mul(x, SQRT1_2)), 1)));
-  return customOp('gelu', [x], forward, (g) => {
-    if (!isGradEnabled() && b.geluBackward) {
-      return [primOut('geluBackward', b, b.geluBackward(packed(x).asView('gelu'), packed(g).asView('gelu'), approximate), x.shape, x.dtype)];
-    }
-    return [mul(g, approximate === 'tanh' ? geluTanhDerivative(x) : geluErfDerivative(x))];
-  });
+  return customOp('gelu', [x], forward, (g) => [geluBackward(x, g, approximate)]);
+}
+
+/**
+ * `g * gelu'(x)`: GELU's gradient (internal; core's fused ops share it). The backend's
+ * fused kernel when gradients are not being recorded, else composed (differentiable).
+ */
+export function geluBackward(x: Tensor, g: Tensor, approximate: 'none' | 'tanh'): Tensor {
+  const b = x.backend;
+  if (!isGradEnabled() && b.geluBackward) {
+    return primOut('geluBackward', b, b.geluBackward(packed(x).asView('gelu'), packed(g).asView('gelu'), approximate), x.shape, x.dtype);
+  }
+  return mul(g, approximate === 'tanh' ? geluTanhDerivative(x) : geluErfDerivative(x));
 }
 
 function geluTanhInner(x: Tensor): Tensor {

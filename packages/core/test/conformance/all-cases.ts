@@ -8,6 +8,7 @@ import { ELEMENTWISE_CASES } from './cases-elementwise.js';
 import { CONVPOOL_CASES } from './cases-convpool.js';
 import { NORMLOSS_CASES } from './cases-normloss.js';
 import { SCANS_CASES } from './cases-scans.js';
+import { LINEAR_CASES } from './cases-linear.js';
 import { OPTIM_CASES } from './cases-optim.js';
 
 /** Every case the conformance suite runs. */
@@ -18,5 +19,6 @@ export const OP_CASES: readonly OpCase[] = [
   ...CONVPOOL_CASES,
   ...NORMLOSS_CASES,
   ...SCANS_CASES,
+  ...LINEAR_CASES,
   ...OPTIM_CASES,
 ];

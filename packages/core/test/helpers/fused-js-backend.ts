@@ -4,7 +4,7 @@
  * composed ops of the plain js backend), and it is the reference for the fused kernels'
  * contracts that the wasm and webgpu backends implement.
  */
-import { JsBackend, type BufferHandle, type Conv2dParams, type View } from '@tsgrad/core';
+import { JsBackend, type BufferHandle, type Conv2dParams, type MatmulEpilogue, type MatmulEpilogueResult, type View } from '@tsgrad/core';
 
 /** Mean and 1/sqrt(biased variance + eps) of one line. */
 function meanRstd(v: Float64Array, at: (k: number) => number, len: number, eps: number): [number, number] {
@@ -91,6 +91,46 @@ export class FusedJsBackend extends JsBackend {
                 }
               }
       }
+  }
+
+  /** The contract of the GEMM epilogue: `residual + scale * act(a b + bias)`, rows grouped `[G, P]`, laid out as asked. */
+  matmulEpilogue(a: View, b: View, ep: MatmulEpilogue): MatmulEpilogueResult {
+    const [m, k] = a.shape as [number, number];
+    const n = b.shape[1]!;
+    const av = this.host(a);
+    const bv = this.host(b);
+    const bias = ep.bias ? this.host(ep.bias) : null;
+    const scale = ep.scale ? this.host(ep.scale) : null;
+    const res = ep.residual ? this.host(ep.residual) : null; // [G, P, N] row-major = [M, N]
+    const p = m / ep.groups;
+    // Element (i, j) goes to (i, j) of [M, N], or to (g, j, i % P) of [G, N, P].
+    const at = (i: number, j: number) => (ep.layout === 'rows' ? i * n + j : (Math.floor(i / p) * n + j) * p + (i % p));
+    const out = new Float64Array(m * n);
+    const pre = new Float64Array(m * n);
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let z = 0;
+        for (let q = 0; q < k; q++) z += av[i * k + q]! * bv[q * n + j]!;
+        if (bias) z += bias[j]!;
+        pre[at(i, j)] = z;
+      }
+    let y: Float64Array = pre;
+    if (ep.activation) {
+      const src = this.upload(pre, a.dtype);
+      const g = this.gelu({ buffer: src, dtype: a.dtype, shape: [m * n], strides: [1], offset: 0 }, ep.activation === 'gelu_tanh' ? 'tanh' : 'none');
+      y = Float64Array.from(this.readSync(g, a.dtype, m * n));
+      this.free(g);
+      this.free(src);
+    } else y = Float64Array.from(pre);
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        const o = at(i, j);
+        let v = y[o]!;
+        if (scale) v *= scale[j]!;
+        if (res) v += res[i * n + j]!;
+        out[o] = v;
+      }
+    return { out: this.out(a.dtype, out), pre: ep.keepPre ? this.out(a.dtype, pre) : null };
   }
 
   gelu(x: View, approximate: 'none' | 'tanh'): BufferHandle {

@@ -9,6 +9,7 @@
  */
 import { type Fn, i32, type Local, type ModuleBuilder, OP, SIMD, v128 } from '../emitter.js';
 import type { Kernel, Runtime } from '../runtime.js';
+import { EPI, emitEpilogueStore, epilogueKey, type EpilogueSpec } from './epilogue.js';
 
 /** Blocking parameters. */
 export interface GemmBlocking {
@@ -51,10 +52,11 @@ function min(f: Fn, a: () => void, b: () => void, out: Local): void {
  * `C = A B` (`C += A B` when `acc` is 1). Strides are in bytes; C's rows are `N` floats.
  * `scratch` holds the packed panels: see {@link gemmScratchBytes}.
  */
-export function buildGemm(m: ModuleBuilder, blk: GemmBlocking, relaxed: boolean): void {
+export function buildGemm(m: ModuleBuilder, blk: GemmBlocking, relaxed: boolean, ep?: EpilogueSpec): void {
   const { MR, KC, MC, NC } = blk;
-  const f = m.fn('run', new Array(14).fill(i32));
-  const [list, i0, i1, M, N, K, am, ak, bk, bn, scratch, n0, n1, accFlag] = f.params as Local[];
+  // With an epilogue, a 15th parameter: the address of its parameter block (./epilogue.ts).
+  const f = m.fn('run', new Array(ep ? 15 : 14).fill(i32));
+  const [list, i0, i1, M, N, K, am, ak, bk, bn, scratch, n0, n1, accFlag, epi] = f.params as Local[];
   const L = () => f.local(i32);
   const bi = L(), aP = L(), bP = L(), cP = L(), jc = L(), ncur = L(), pc = L(), kc = L(), ic = L(), mc = L();
   const jr = L(), ir = L(), ap = L(), bp = L(), k = L(), nr = L(), mr = L(), src = L(), dst = L(), jp = L(), cols = L();
@@ -187,6 +189,18 @@ export function buildGemm(m: ModuleBuilder, blk: GemmBlocking, relaxed: boolean)
       });
       f.for(k, () => f.get(kEnd), kc, 1, kstep);
     }
+    if (ep) {
+      emitEpilogueStore(
+        {
+          f, MR, acc, tile, cP, epi: epi!, mr, nr, first,
+          row0: () => f.get(ic).get(ir).op(OP.i32_add),
+          col0: () => f.get(jc).get(jr).op(OP.i32_add),
+          last: () => f.get(pc).get(kc).op(OP.i32_add).get(K).op(OP.i32_ge_s),
+        },
+        ep,
+      );
+      return;
+    }
     // Store.
     f.get(mr).i32c(MR).op(OP.i32_eq).get(nr).i32c(NR).op(OP.i32_eq).op(OP.i32_and);
     f.if(
@@ -264,7 +278,8 @@ export function buildGemm(m: ModuleBuilder, blk: GemmBlocking, relaxed: boolean)
 /** Scratch bytes one thread needs for {@link buildGemm}. */
 export function gemmScratchBytes(blk: GemmBlocking): number {
   const mcPad = Math.ceil(blk.MC / blk.MR) * blk.MR;
-  return mcPad * blk.KC * 4 + blk.KC * blk.NC * 4 + blk.MR * NR * 4 + 64;
+  // The tile: MR x 8 values, room for an epilogue's transposed tile and pre values, its row addresses.
+  return mcPad * blk.KC * 4 + blk.KC * blk.NC * 4 + Math.max(2 * blk.MR * NR * 4, 256) + 3 * blk.MR * 4 + 64;
 }
 
 /** Dimensions and byte strides of one GEMM (C is contiguous `[M, N]`). */
@@ -284,7 +299,7 @@ export class Gemm {
   /** Use relaxed madd when the runtime allows (tests flip this to cover both paths). */
   relaxed: boolean;
 
-  constructor(private readonly rt: Runtime) {
+  constructor(readonly rt: Runtime) {
     this.relaxed = rt.relaxed;
   }
 
@@ -326,4 +341,74 @@ export class Gemm {
     }
     this.rt.arena.release(listBlock);
   }
+
+  /** `C = residual + scale * act(A B + bias)`: one GEMM with an epilogue (see {@link EpilogueCall}). */
+  epilogue(a: number, b: number, c: number, d: GemmDims, e: EpilogueCall): void {
+    gemmEpilogue(this, a, b, c, d, e);
+  }
+}
+
+/** Operands of one epilogue GEMM (byte addresses and byte strides). */
+export interface EpilogueCall {
+  /** Which steps (compile-time). */
+  readonly spec: EpilogueSpec;
+  /** Rows per group of the output's `[G, P]` row numbering (`M` for one plain matrix). */
+  readonly P: number;
+  /** Output (and pre) strides: group, row in group, column. */
+  readonly cs: readonly [number, number, number];
+  /** Per-column bias and scale (contiguous float32), when the spec has them. */
+  readonly bias?: number;
+  readonly scale?: number;
+  /** Residual address and strides (group, row in group, column). */
+  readonly residual?: { readonly ptr: number; readonly st: readonly [number, number, number] };
+  /** Where pre values go (laid out as the output). */
+  readonly pre?: number;
+}
+
+/**
+ * `out = residual + scale * act(A B + bias)` (see ./epilogue.ts) for one `[M, K] @ [K, N]`
+ * (K > 0) into `c` laid out by `e.cs`, the columns split across threads.
+ */
+function gemmEpilogue(g: Gemm, a: number, b: number, c: number, d: GemmDims, e: EpilogueCall): void {
+  if (d.M === 0 || d.N === 0) return;
+  if (d.K === 0) throw new RangeError('gemmEpilogue: K must be positive');
+  const rt = g.rt;
+  const blk = g.blocking;
+  const relaxed = g.relaxed && rt.relaxed;
+  const key = `gemm|${blk.MR}|${blk.KC}|${blk.MC}|${blk.NC}|${blk.reloadA ?? false}|${blk.unroll ?? 1}|e${epilogueKey(e.spec)}|${relaxed}`;
+  const k = rt.kernel(key, (m) => buildGemm(m, blk, relaxed, e.spec));
+  // Parameter block, then the bias and scale with 8 zero floats of padding (whole vectors are read at the edge).
+  const vecBytes = (d.N + 8) * 4;
+  const block = rt.arena.alloc(EPI.bytes + 12 + 2 * vecBytes);
+  const list = block.ptr + EPI.bytes;
+  const epi = block.ptr;
+  const i32 = rt.heap.i32;
+  const f32 = rt.heap.f32;
+  const at = (off: number, v: number) => (i32[(epi + off) >>> 2] = v);
+  at(EPI.P, e.P);
+  at(EPI.cs0, e.cs[0]);
+  at(EPI.cs1, e.cs[1]);
+  at(EPI.cs2, e.cs[2]);
+  at(EPI.rs0, e.residual?.st[0] ?? 0);
+  at(EPI.rs1, e.residual?.st[1] ?? 0);
+  at(EPI.rs2, e.residual?.st[2] ?? 0);
+  at(EPI.res, e.residual?.ptr ?? 0);
+  at(EPI.pre, e.pre ?? 0);
+  const vec = (slot: number, off: number, src: number | undefined) => {
+    const dst = list + 12 + slot * vecBytes;
+    at(off, dst);
+    if (src === undefined) return;
+    f32.copyWithin(dst >>> 2, src >>> 2, (src >>> 2) + d.N);
+    f32.fill(0, (dst >>> 2) + d.N, (dst >>> 2) + d.N + 8);
+  };
+  vec(0, EPI.bias, e.bias);
+  vec(1, EPI.scale, e.scale);
+  i32[list >>> 2] = a;
+  i32[(list >>> 2) + 1] = b;
+  i32[(list >>> 2) + 2] = c;
+  const scratch = { arg: 10, ptrs: rt.scratchFor(gemmScratchBytes(blk)) };
+  const flops = 2 * d.M * d.N * d.K;
+  const cols = rt.worth(flops / 64) ? rt.ranges(d.N, NR) : [[0, d.N] as [number, number]];
+  rt.parallel(k, 'run', cols.map(([s, t]) => [list, 0, 1, d.M, d.N, d.K, d.am, d.ak, d.bk, d.bn, 0, s, t, 0, epi]), scratch);
+  rt.arena.release(block);
 }

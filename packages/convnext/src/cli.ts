@@ -33,6 +33,7 @@ import { formatRoadmapTable } from './roadmap-flops.js';
 import { CONVNEXT_VARIANTS, type ConvNeXtVariant } from './model.js';
 import { loadCheckpoint } from './train/checkpoint.js';
 import { defaultTrainConfig, type TrainConfig } from './train/config.js';
+import { TRAIN_PRESETS, trainPreset } from './train/presets.js';
 import { chooseBackend, runFiles, train } from './train/engine.js';
 import { stepProfiler } from './train/profile-steps-node.js';
 import { ProgressBar } from './train/progress.js';
@@ -78,6 +79,9 @@ const HELP = `Usage: tsgrad-convnext train [options]
 Trains a ConvNeXt on an image dataset (default: the built-in shapes dataset).
 
 Options (defaults in brackets):
+  --preset NAME        a recipe's defaults (flags beside it win): ${Object.keys(TRAIN_PRESETS).join(' ')}
+                       (ConvNeXt 2,2,2,2 / 24-192, 16 epochs, batch 128, lr 4e-3, warmup 1;
+                       docs/training.md, "Fashion-MNIST and MNIST in half an hour")
   --model NAME         atto femto pico nano tiny small base large xlarge [${defaultTrainConfig.model}]
   --depths a,b,c,d     a custom architecture: blocks per stage (with --dims)
   --dims a,b,c,d       channels per stage
@@ -297,6 +301,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
     args: [...argv],
     allowPositionals: true,
     options: {
+      preset: { type: 'string' },
       model: { type: 'string' },
       'stem-stride': { type: 'string' },
       depths: { type: 'string' },
@@ -346,7 +351,8 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
   if (positionals.length > 1 || (positionals.length === 1 && positionals[0] !== 'train')) {
     throw new Error(`unknown command '${positionals.join(' ')}'; the command is 'train' (see --help)`);
   }
-  const d = defaultTrainConfig;
+  // A preset replaces the defaults; flags still win.
+  const d: TrainConfig = values.preset === undefined ? defaultTrainConfig : { ...defaultTrainConfig, ...trainPreset(values.preset) };
   const config: TrainConfig = {
     model: (values.model ?? d.model) as TrainConfig['model'],
     depths: values.depths === undefined ? d.depths : list('depths', values.depths),
@@ -370,7 +376,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
     mixup: num('mixup', values.mixup, d.mixup),
     cutmix: num('cutmix', values.cutmix, d.cutmix),
     cropPadding: num('crop-padding', values['crop-padding'], d.cropPadding, true),
-    flip: !values['no-flip'],
+    flip: values['no-flip'] ? false : d.flip,
     randomResizedCrop: values['random-resized-crop'] ? true : values['no-random-resized-crop'] ? false : d.randomResizedCrop,
     scale: values.scale === undefined ? d.scale : pair('scale', values.scale),
     ratio: values.ratio === undefined ? d.ratio : pair('ratio', values.ratio),
@@ -405,7 +411,8 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
   const logEvery = num('log-every', values['log-every'], 10, true);
   if (logEvery < 1) throw new Error(`--log-every must be a positive number of steps, got ${logEvery}`);
   // The config fields the user named (flag 'min-lr' -> minLr; --ema -> emaDecay, --no-X -> X).
-  const explicit: Record<string, unknown> = {};
+  // A preset's settings count as asked for (a resumed run checks them against its saved configuration).
+  const explicit: Record<string, unknown> = values.preset === undefined ? {} : { ...trainPreset(values.preset) };
   for (const t of tokens ?? []) {
     if (t.kind !== 'option') continue;
     const key = t.name === 'ema' ? 'emaDecay' : t.name.replace(/^no-/, '').replace(/-([a-z0-9])/g, (_, ch: string) => ch.toUpperCase());

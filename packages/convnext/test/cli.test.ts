@@ -67,6 +67,32 @@ describe('usage and --help', () => {
     expect(parseEvalArgs(['runs/a', '--dataset', 'mnist', '--batch-size', '8'])).toMatchObject({ run: 'runs/a', dataset: 'mnist', batchSize: 8, backend: 'auto' });
   });
 
+  it('--preset sets a recipe\'s defaults, flags beside it win, and a resumed run checks it', async () => {
+    const fm = parseTrainArgs(['train', '--preset', 'fashion-mnist']);
+    expect(fm.config).toMatchObject({ dataset: 'fashion-mnist', depths: [2, 2, 2, 2], dims: [24, 48, 96, 192], stemStride: 2, epochs: 16, batchSize: 128, lr: 0.004, warmupEpochs: 1, flip: true, aa: 'none', reprob: 0, dropPath: 0 });
+    expect(fm.explicit).toMatchObject({ dataset: 'fashion-mnist', epochs: 16 });
+    const mine = parseTrainArgs(['train', '--preset', 'fashion-mnist', '--epochs', '3', '--lr', '0.01', '--data-dir', 'x']);
+    expect(mine.config).toMatchObject({ dataset: 'fashion-mnist', epochs: 3, lr: 0.01, dataDir: 'x', depths: [2, 2, 2, 2] });
+    expect(parseTrainArgs(['--preset', 'mnist']).config).toMatchObject({ dataset: 'mnist', flip: false, epochs: 16 });
+    // Without a preset the defaults are the demo's.
+    expect(parseTrainArgs([]).config).toMatchObject({ dataset: 'shapes', depths: null, flip: true });
+    const bad = await cli('train', '--preset', 'imagenet');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain("error: --preset must be one of fashion-mnist, mnist, got 'imagenet'");
+    expect((await cli('train', '--help')).out).toContain('--preset NAME');
+    // As a user runs it, on tiny IDX files: the preset's schedule, a micro model and budget from the flags.
+    const out = join(root, 'preset-run');
+    const r = await cli('train', '--preset', 'fashion-mnist', '--data-dir', data, '--depths', '1,1,1,1', '--dims', '8,16,16,24', '--epochs', '1', '--batch-size', '16', '--backend', 'js', '--out', out);
+    expect(r.err).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/ConvNeXt-custom \(0\.\d+M parameters, stem stride 2\) on fashion-mnist/);
+    expect(r.out).toContain('1 epochs x 2 steps, batch 16, AdamW lr 0.004 (cosine, warmup 1 epochs)');
+    // Resuming with another preset names what differs.
+    const other = await cli('train', '--resume', '--preset', 'mnist', '--out', out, '--backend', 'js');
+    expect(other.code).toBe(1);
+    expect(other.err).toContain('dataset (--dataset): saved "fashion-mnist", given "mnist"');
+  }, 60_000);
+
   it('a missing dataset fails with what to install and where to put it', async () => {
     const r = await cli('train', '--dataset', 'mnist', '--data-dir', join(root, 'none'), ...micro, '--out', join(root, 'none-run'));
     expect(r.code).toBe(1);

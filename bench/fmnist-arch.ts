@@ -1,0 +1,37 @@
+/**
+ * Step time of small ConvNeXt shapes on 28x28 grey images (Fashion-MNIST's), for choosing
+ * the Fashion-MNIST recipe by throughput: forward+backward+AdamW per batch, wasm backend.
+ *
+ *   tsx --conditions=source bench/fmnist-arch.ts [batch=128] [steps=6] 'depths/dims/stem' ...
+ */
+import { Generator, crossEntropy, setBackend, tidy, tensor } from '@tsgrad/core';
+import { AdamW } from '@tsgrad/nn';
+import '@tsgrad/wasm';
+import { ConvNeXt, convnextParamGroups } from '@tsgrad/convnext';
+
+const [batch, steps] = [Number(process.argv[2] ?? 128), Number(process.argv[3] ?? 6)];
+const specs = process.argv.slice(4);
+await setBackend('wasm');
+const g = new Generator(0);
+const x = tensor(Float32Array.from(g.normal(batch * 28 * 28)), { shape: [batch, 1, 28, 28] });
+const y = tensor(Int32Array.from({ length: batch }, (_, i) => i % 10));
+for (const s of specs) {
+  const [d, w, st] = s.split('/');
+  const model = new ConvNeXt({ depths: d!.split(',').map(Number), dims: w!.split(',').map(Number), numClasses: 10, inChans: 1, stemStride: Number(st) });
+  const opt = new AdamW(convnextParamGroups(model, { weightDecay: 0.05 }), { lr: 1e-3 });
+  const step = () => tidy(() => {
+    const l = crossEntropy(model.forward(x), y);
+    l.backward();
+    opt.step();
+    opt.zeroGrad();
+    return l.item();
+  });
+  step();
+  const t = performance.now();
+  for (let i = 0; i < steps; i++) step();
+  const ms = (performance.now() - t) / steps;
+  const params = [...model.parameters()].reduce((a, p) => a + p.size, 0);
+  console.log(`${s.padEnd(34)} ${(params / 1e6).toFixed(2)}M params  ${ms.toFixed(0)} ms/step  ${((batch * 1000) / ms).toFixed(0)} img/s`);
+  model.dispose();
+  opt.dispose();
+}

@@ -10,7 +10,7 @@ import { loadavg } from 'node:os';
 import * as T from '@tsgrad/core';
 import { createWasmBackend, backendInfo } from '@tsgrad/wasm';
 import { convnext } from '../packages/convnext/src/index.js';
-import { AdamW } from '../packages/nn/src/index.js';
+import { attoStep } from './browser/atto-step.js';
 
 const rounds = Number(process.argv[2] ?? 5);
 const one = await createWasmBackend({ threads: 1, name: 'wasm-1t' });
@@ -29,20 +29,7 @@ type Case = { name: string; make: () => () => unknown };
 const cases: Case[] = [
   {
     name: 'atto step b64',
-    make: () => {
-      const g = new T.Generator(0);
-      const model = convnext('atto', { numClasses: 10, stemStride: 2, generator: g });
-      const opt = new AdamW(model.parameters(), { lr: 1e-3 });
-      const x = T.keep(T.randn([64, 3, 32, 32], { generator: g }));
-      const y = T.keep(T.randint(0, 10, [64], { generator: g }));
-      return () => T.tidy(() => {
-        const loss = T.crossEntropy(model.forward(x), y);
-        loss.backward();
-        opt.step();
-        opt.zeroGrad();
-        return loss.item();
-      });
-    },
+    make: attoStep,
   },
   {
     name: 'convnext-t fwd b1',

@@ -21,6 +21,7 @@ import type * as TF from '@tensorflow/tfjs';
 import * as T from '@tsgrad/core';
 // By path: @tsgrad/wasm is not a dependency of the workspace root.
 import { backendInfo, createWasmBackend, disposeWasmBackend, measureSimdPeak, probeRelaxedSimd } from '../../packages/wasm/src/index.js';
+import { attoStep } from '../browser/atto-step.js';
 import { tfjsConvNeXtTiny } from './tfjs-convnext.js';
 import type { Case, Suite } from './types.js';
 
@@ -333,7 +334,6 @@ type Add = (name: string, oursLabel: string, anchorLabel: string, o: () => unkno
 /** ConvNeXt-T forward (224, batch 1) and a ConvNeXt-atto AdamW training step (32x32, 2x2 stem, batch 64). */
 async function convnextCases(one: T.Backend, two: T.Backend, add: Add): Promise<{ torchRows: [string, string][]; torch2Rows: [string, string][] }> {
   const { convnext } = await import('../../packages/convnext/src/index.js');
-  const { AdamW } = await import('../../packages/nn/src/index.js');
   const onBackend = async <R>(b: T.Backend, f: () => R): Promise<R> => {
     const name = `bench-${b.name}`;
     T.registerBackend(name, () => b);
@@ -359,21 +359,7 @@ async function convnextCases(one: T.Backend, two: T.Backend, add: Add): Promise<
   add('ConvNeXt-T fwd 224, batch 1', 'tsgrad-wasm 1T', 'tfjs-wasm', fwd(t1), onTf('wasm', tfTiny));
   add('ConvNeXt-T fwd, 2 threads vs our 1 thread', 'tsgrad-wasm 2T', 'tsgrad-wasm 1T', fwd(t2), fwd(t1));
 
-  const attoOn = (b: T.Backend) => onBackend(b, () => {
-    const g = new T.Generator(0);
-    const model = convnext('atto', { numClasses: 10, stemStride: 2, generator: g });
-    const opt = new AdamW(model.parameters(), { lr: 1e-3 });
-    const x = T.keep(T.randn([64, 3, 32, 32], { generator: g }));
-    const y = T.keep(T.randint(0, 10, [64], { generator: g }));
-    return () =>
-      T.tidy(() => {
-        const loss = T.crossEntropy(model.forward(x), y);
-        loss.backward();
-        opt.step();
-        opt.zeroGrad();
-        return loss.item();
-      });
-  });
+  const attoOn = (b: T.Backend) => onBackend(b, attoStep);
   const a1 = await attoOn(one);
   const a2 = await attoOn(two);
   const atto = 'ConvNeXt-atto train step (AdamW), 32x32, batch 64, 2 threads vs our 1 thread';

@@ -70,9 +70,10 @@ async function open(context: BrowserContext, query: string, backend: string): Pr
 
 /** Clicks Train and waits until the run is over; returns the losses the chart holds. */
 async function train(page: Page): Promise<number[]> {
+  // Wait on the count of ended runs, not on data-state: a two-step run can start and end between polls.
+  const ended = Number((await page.getAttribute('#train-form', 'data-runs')) ?? 0);
   await page.click('#start');
-  await page.waitForFunction(() => document.getElementById('train-form')?.dataset['state'] === 'training' || document.getElementById('error')?.textContent !== '');
-  await page.waitForFunction(() => document.getElementById('train-form')?.dataset['state'] === 'idle' || document.getElementById('error')?.textContent !== '', undefined, { timeout: 90_000 });
+  await page.waitForFunction((n) => Number(document.getElementById('train-form')?.dataset['runs'] ?? 0) > n || document.getElementById('error')?.textContent !== '', ended, { timeout: 120_000 });
   expect(await page.textContent('#error')).toBe('');
   return JSON.parse((await page.getAttribute('#loss-chart', 'data-values'))!) as number[];
 }

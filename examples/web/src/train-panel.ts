@@ -89,7 +89,10 @@ export function setupTrainPanel(client: WorkerClient): void {
   });
 
   client.on('ready', () => (start.disabled = false));
+  // Runs ended so far, for tests: a short run can start and end between two polls of `data-state`.
+  let runsEnded = 0;
   client.on('state', (msg) => {
+    if (msg.state === 'idle' && state !== 'idle') form.dataset['runs'] = String(++runsEnded);
     state = msg.state;
     start.disabled = state !== 'idle';
     pause.disabled = stop.disabled = state === 'idle';

@@ -8,23 +8,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { exportConvNeXtOnnx, ONNX_OPSET } from '../src/export/onnx/convnext-onnx.js';
 import { ProtoWriter } from '../src/export/onnx/protobuf.js';
 import { ConvNeXt } from '../src/model.js';
+import { randomizeWeights } from './helpers/random-weights.js';
 
 beforeAll(() => {
   // One thread: no worker threads in the test process.
   ort.env.wasm.numThreads = 1;
 });
-
-/** Random weights of a larger scale than the init so that every layer matters (gamma 1e-6 would hide the blocks). */
-function randomize(model: ConvNeXt, seed: number): void {
-  manualSeed(seed);
-  noGrad(() => {
-    for (const [name, p] of Object.entries(model.stateDict())) {
-      const scale = name.endsWith('gamma') ? 0.5 : name.includes('norm') ? 0.3 : 0.2;
-      const base = name.includes('norm') && name.endsWith('weight') ? 1 : 0;
-      p.assign(randn(p.shape).mul(scale).add(base));
-    }
-  });
-}
 
 async function ortLogits(bytes: Uint8Array, input: Float32Array, dims: number[]): Promise<{ data: Float32Array; dims: readonly number[] }> {
   const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
@@ -47,7 +36,7 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 describe('exportConvNeXtOnnx in onnxruntime-web (wasm)', () => {
   it('atto at 32x32 with a 2x2 stem: same logits as tsgrad within 1e-4, for batch 1 and 3 (dynamic batch)', async () => {
     const model = new ConvNeXt({ variant: 'atto', numClasses: 10, stemStride: 2 });
-    randomize(model, 1);
+    randomizeWeights(model, 1);
     model.eval();
     const bytes = await exportConvNeXtOnnx(model, { imageSize: 32 });
     for (const n of [1, 3]) {
@@ -64,7 +53,7 @@ describe('exportConvNeXtOnnx in onnxruntime-web (wasm)', () => {
 
   it('a custom config (1-channel input, stem 4, kernel 5, no gamma, 7 classes) with dynamic height/width', async () => {
     const model = new ConvNeXt({ depths: [1, 2, 1, 1], dims: [8, 16, 24, 32], inChans: 1, numClasses: 7, kernelSize: 5, layerScaleInitValue: 0 });
-    randomize(model, 2);
+    randomizeWeights(model, 2);
     model.eval();
     const bytes = await exportConvNeXtOnnx(model, { dynamicImageSize: true });
     for (const [h, w] of [

@@ -317,29 +317,62 @@ export class Gemm {
     const n = aPtrs.length;
     if (n === 0 || d.M === 0 || d.N === 0) return;
     const k = this.kernel();
-    const listBlock = this.rt.arena.alloc(n * 12);
-    const i32 = this.rt.heap.i32;
-    for (let i = 0; i < n; i++) {
-      i32[listBlock.ptr / 4 + i * 3] = aPtrs[i]!;
-      i32[listBlock.ptr / 4 + i * 3 + 1] = bPtrs[i]!;
-      i32[listBlock.ptr / 4 + i * 3 + 2] = accumulate ? c : c + i * cStep;
-    }
-    const scratch = { arg: 10, ptrs: this.rt.scratchFor(gemmScratchBytes(this.blocking)) };
     const threads = this.rt.threads;
     const flops = 2 * d.M * d.N * d.K * n;
-    const job = (i0: number, i1: number, n0: number, n1: number, acc: number) => [listBlock.ptr, i0, i1, d.M, d.N, d.K, d.am, d.ak, d.bk, d.bn, 0, n0, n1, acc];
-    // Column ranges (multiples of the panel width), or, for many independent products, ranges of the list.
-    const cols = this.rt.worth(flops / 64) ? this.rt.ranges(d.N, NR) : [[0, d.N] as [number, number]];
-    if (accumulate) {
-      // Entry 0 stores, the rest accumulate; chunks own disjoint columns of the shared C.
-      this.rt.parallel(k, 'run', cols.map(([s, e]) => job(0, 1, s, e, 0)), scratch);
-      if (n > 1) this.rt.parallel(k, 'run', cols.map(([s, e]) => job(1, n, s, e, 1)), scratch);
-    } else if (this.rt.worth(flops / 64) && n >= threads * 2) {
-      this.rt.parallel(k, 'run', this.rt.ranges(n).map(([s, e]) => job(s, e, 0, d.N, 0)), scratch);
+    const worth = this.rt.worth(flops / 64);
+    const rows = worth ? this.rowRanges(d, n) : null;
+    // One list entry per (row range, product): a row range is the same GEMM on the rows
+    // [r0, r1) of A and C, so its entries are the addresses moved down r0 rows.
+    const parts = rows ?? [[0, d.M] as [number, number]];
+    const listBlock = this.rt.arena.alloc(parts.length * n * 12);
+    const i32 = this.rt.heap.i32;
+    parts.forEach(([r0], r) => {
+      for (let i = 0; i < n; i++) {
+        const e = listBlock.ptr / 4 + (r * n + i) * 3;
+        i32[e] = aPtrs[i]! + r0 * d.am;
+        i32[e + 1] = bPtrs[i]!;
+        i32[e + 2] = (accumulate ? c : c + i * cStep) + r0 * d.N * 4;
+      }
+    });
+    const scratch = { arg: 10, ptrs: this.rt.scratchFor(gemmScratchBytes(this.blocking)) };
+    const job = (i0: number, i1: number, m: number, n0: number, n1: number, acc: number) => [listBlock.ptr, i0, i1, m, d.N, d.K, d.am, d.ak, d.bk, d.bn, 0, n0, n1, acc];
+    if (rows) {
+      // Chunks own disjoint rows of every C; with `accumulate`, entry 0 stores, then the rest accumulate.
+      const m = (r: number) => rows[r]![1] - rows[r]![0];
+      if (!accumulate) this.rt.parallel(k, 'run', rows.map((_, r) => job(r * n, r * n + n, m(r), 0, d.N, 0)), scratch);
+      else {
+        this.rt.parallel(k, 'run', rows.map((_, r) => job(r * n, r * n + 1, m(r), 0, d.N, 0)), scratch);
+        if (n > 1) this.rt.parallel(k, 'run', rows.map((_, r) => job(r * n + 1, r * n + n, m(r), 0, d.N, 1)), scratch);
+      }
     } else {
-      this.rt.parallel(k, 'run', cols.map(([s, e]) => job(0, n, s, e, 0)), scratch);
+      // Column ranges (multiples of the panel width), or, for many independent products, ranges of the list.
+      const cols = worth ? this.rt.ranges(d.N, NR) : [[0, d.N] as [number, number]];
+      if (accumulate) {
+        // Entry 0 stores, the rest accumulate; chunks own disjoint columns of the shared C.
+        this.rt.parallel(k, 'run', cols.map(([s, e]) => job(0, 1, d.M, s, e, 0)), scratch);
+        if (n > 1) this.rt.parallel(k, 'run', cols.map(([s, e]) => job(1, n, d.M, s, e, 1)), scratch);
+      } else if (worth && n >= threads * 2) {
+        this.rt.parallel(k, 'run', this.rt.ranges(n).map(([s, e]) => job(s, e, d.M, 0, d.N, 0)), scratch);
+      } else {
+        this.rt.parallel(k, 'run', cols.map(([s, e]) => job(0, n, d.M, s, e, 0)), scratch);
+      }
     }
     this.rt.arena.release(listBlock);
+  }
+
+  /**
+   * Row ranges (multiples of the tile height) for a product too narrow to split well by
+   * columns: fewer than two 8-column panels per thread leaves threads idle or unbalanced
+   * (a 24-column C has three), and each column chunk packs all of A again. Null when the
+   * columns (or the list, for many products) split well, or there are too few rows.
+   */
+  private rowRanges(d: GemmDims, n: number): [number, number][] | null {
+    const threads = this.rt.threads;
+    if (n >= threads * 2) return null;
+    if (Math.ceil(d.N / NR) >= threads * 4 && d.M < 8 * d.N) return null;
+    const MR = this.blocking.MR;
+    if (d.M < threads * 2 * MR) return null;
+    return this.rt.ranges(d.M, MR, MR, this.rt.chunksPerThread(d.M * d.N / 16));
   }
 
   /** `C = residual + scale * act(A B + bias)`: one GEMM with an epilogue (see {@link EpilogueCall}). */
@@ -366,8 +399,23 @@ export interface EpilogueCall {
 }
 
 /**
+ * Row ranges for an epilogue GEMM, as {@link Gemm} splits plain ones (null: split columns),
+ * with each boundary at a whole group of `P` rows unless all rows are one group.
+ */
+function epilogueRowRanges(g: Gemm, d: GemmDims, P: number): [number, number][] | null {
+  const threads = g.rt.threads;
+  if (Math.ceil(d.N / NR) >= threads * 4 && d.M < 8 * d.N) return null;
+  const MR = g.blocking.MR;
+  if (d.M < threads * 2 * MR) return null;
+  const quantum = P >= d.M ? MR : P;
+  if (d.M / quantum < threads * 2) return null;
+  return g.rt.ranges(d.M, quantum, quantum, g.rt.chunksPerThread((d.M * d.N) / 16));
+}
+
+/**
  * `out = residual + scale * act(A B + bias)` (see ./epilogue.ts) for one `[M, K] @ [K, N]`
- * (K > 0) into `c` laid out by `e.cs`, the columns split across threads.
+ * (K > 0) into `c` laid out by `e.cs`, split across threads by rows (tall, narrow products)
+ * or by columns.
  */
 function gemmEpilogue(g: Gemm, a: number, b: number, c: number, d: GemmDims, e: EpilogueCall): void {
   if (d.M === 0 || d.N === 0) return;
@@ -377,38 +425,57 @@ function gemmEpilogue(g: Gemm, a: number, b: number, c: number, d: GemmDims, e: 
   const relaxed = g.relaxed && rt.relaxed;
   const key = `gemm|${blk.MR}|${blk.KC}|${blk.MC}|${blk.NC}|${blk.reloadA ?? false}|${blk.unroll ?? 1}|e${epilogueKey(e.spec)}|${relaxed}`;
   const k = rt.kernel(key, (m) => buildGemm(m, blk, relaxed, e.spec));
-  // Parameter block, then the bias and scale with 8 zero floats of padding (whole vectors are read at the edge).
+  // Per chunk of rows a parameter block and a list entry; then the bias and scale with 8
+  // zero floats of padding (whole vectors are read at the edge), shared by all chunks.
+  const flops = 2 * d.M * d.N * d.K;
+  const worth = rt.worth(flops / 64);
+  const rows = worth ? epilogueRowRanges(g, d, e.P) : null;
+  const parts = rows ?? [[0, d.M] as [number, number]];
+  const per = EPI.bytes + 16;
   const vecBytes = (d.N + 8) * 4;
-  const block = rt.arena.alloc(EPI.bytes + 12 + 2 * vecBytes);
-  const list = block.ptr + EPI.bytes;
-  const epi = block.ptr;
+  const block = rt.arena.alloc(parts.length * per + 2 * vecBytes);
+  const vecs = block.ptr + parts.length * per;
   const i32 = rt.heap.i32;
   const f32 = rt.heap.f32;
-  const at = (off: number, v: number) => (i32[(epi + off) >>> 2] = v);
-  at(EPI.P, e.P);
-  at(EPI.cs0, e.cs[0]);
-  at(EPI.cs1, e.cs[1]);
-  at(EPI.cs2, e.cs[2]);
-  at(EPI.rs0, e.residual?.st[0] ?? 0);
-  at(EPI.rs1, e.residual?.st[1] ?? 0);
-  at(EPI.rs2, e.residual?.st[2] ?? 0);
-  at(EPI.res, e.residual?.ptr ?? 0);
-  at(EPI.pre, e.pre ?? 0);
-  const vec = (slot: number, off: number, src: number | undefined) => {
-    const dst = list + 12 + slot * vecBytes;
-    at(off, dst);
-    if (src === undefined) return;
+  const vec = (slot: number, src: number | undefined) => {
+    const dst = vecs + slot * vecBytes;
+    if (src === undefined) return dst;
     f32.copyWithin(dst >>> 2, src >>> 2, (src >>> 2) + d.N);
     f32.fill(0, (dst >>> 2) + d.N, (dst >>> 2) + d.N + 8);
+    return dst;
   };
-  vec(0, EPI.bias, e.bias);
-  vec(1, EPI.scale, e.scale);
-  i32[list >>> 2] = a;
-  i32[(list >>> 2) + 1] = b;
-  i32[(list >>> 2) + 2] = c;
+  const bias = vec(0, e.bias);
+  const scale = vec(1, e.scale);
+  // Row r0 starts a whole group ([G, P] numbering), or lies in the only one: its offset is
+  // r0 / P groups and r0 % P rows, and the chunk's own rows number from 0 as the kernel expects.
+  const shift = (r0: number, st: readonly [number, number, number]) => Math.floor(r0 / e.P) * st[0] + (r0 % e.P) * st[1];
+  const jobs = parts.map(([r0, r1], r) => {
+    const epi = block.ptr + r * per;
+    const list = epi + EPI.bytes;
+    const at = (off: number, v: number) => (i32[(epi + off) >>> 2] = v);
+    at(EPI.P, e.P);
+    at(EPI.cs0, e.cs[0]);
+    at(EPI.cs1, e.cs[1]);
+    at(EPI.cs2, e.cs[2]);
+    at(EPI.rs0, e.residual?.st[0] ?? 0);
+    at(EPI.rs1, e.residual?.st[1] ?? 0);
+    at(EPI.rs2, e.residual?.st[2] ?? 0);
+    at(EPI.res, e.residual ? e.residual.ptr + shift(r0, e.residual.st) : 0);
+    at(EPI.pre, e.pre !== undefined ? e.pre + shift(r0, e.cs) : 0);
+    at(EPI.bias, bias);
+    at(EPI.scale, scale);
+    i32[list >>> 2] = a + r0 * d.am;
+    i32[(list >>> 2) + 1] = b;
+    i32[(list >>> 2) + 2] = c + shift(r0, e.cs);
+    return { list, epi, m: r1 - r0 };
+  });
   const scratch = { arg: 10, ptrs: rt.scratchFor(gemmScratchBytes(blk)) };
-  const flops = 2 * d.M * d.N * d.K;
-  const cols = rt.worth(flops / 64) ? rt.ranges(d.N, NR) : [[0, d.N] as [number, number]];
-  rt.parallel(k, 'run', cols.map(([s, t]) => [list, 0, 1, d.M, d.N, d.K, d.am, d.ak, d.bk, d.bn, 0, s, t, 0, epi]), scratch);
+  if (rows) {
+    rt.parallel(k, 'run', jobs.map((j) => [j.list, 0, 1, j.m, d.N, d.K, d.am, d.ak, d.bk, d.bn, 0, 0, d.N, 0, j.epi]), scratch);
+  } else {
+    const j = jobs[0]!;
+    const cols = worth ? rt.ranges(d.N, NR) : [[0, d.N] as [number, number]];
+    rt.parallel(k, 'run', cols.map(([s, t]) => [j.list, 0, 1, d.M, d.N, d.K, d.am, d.ak, d.bk, d.bn, 0, s, t, 0, j.epi]), scratch);
+  }
   rt.arena.release(block);
 }

@@ -66,7 +66,7 @@ const result = await train(config, {
     onWarning: (m) => console.warn(`warning: ${m}`),
     onStart: (i) => {
       const c = i.config;
-      console.log(`ConvNeXt-${archName(c)} (${(i.parameters / 1e6).toFixed(2)}M parameters) on ${i.dataset} at ${c.imageSize}x${c.imageSize}, backend ${i.backend}`);
+      console.log(`ConvNeXt-${archName(c)} (${(i.parameters / 1e6).toFixed(2)}M parameters) on ${i.dataset} at ${i.imageShape[1]}x${i.imageShape[2]}, backend ${i.backend}`);
       console.log(`augmentation: random resized crop ${c.randomResizedCrop ? `scale ${c.scale.join('-')}` : 'off'}, flip ${c.flip ? 'on' : 'off'}, RandAugment ${c.aa}, random erasing ${c.reprob}`);
       console.log(`${c.epochs} epochs x ${i.stepsPerEpoch} steps of ${c.batchSize} images${Number.isFinite(maxSteps) ? `, stopping at step ${maxSteps}` : ''}`);
     },

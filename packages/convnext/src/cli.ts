@@ -94,7 +94,8 @@ Options (defaults in brackets):
   --cifar100-labels L  fine (100 classes) or coarse (20 superclasses) [${defaultTrainConfig.cifar100Labels}]
   --train-size N       examples in the built-in train split [${defaultTrainConfig.trainSize}]
   --val-size N         examples in the built-in validation split [${defaultTrainConfig.valSize}]
-  --image-size N       side of the built-in images [${defaultTrainConfig.imageSize}]
+  --image-size N       side of the images: shapes drawn, folder pictures and MNIST /
+                       Fashion-MNIST resized to it (CIFAR: 32 only) [the dataset's: 32, MNIST 28]
   --epochs N           [${defaultTrainConfig.epochs}]
   --batch-size N       [${defaultTrainConfig.batchSize}]
   --lr X               peak learning rate (AdamW) [${defaultTrainConfig.lr}]
@@ -367,7 +368,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
     cifar100Labels: (values['cifar100-labels'] ?? d.cifar100Labels) as TrainConfig['cifar100Labels'],
     trainSize: num('train-size', values['train-size'], d.trainSize, true),
     valSize: num('val-size', values['val-size'], d.valSize, true),
-    imageSize: num('image-size', values['image-size'], d.imageSize, true),
+    imageSize: values['image-size'] === undefined ? d.imageSize : num('image-size', values['image-size'], 0, true),
     epochs: num('epochs', values.epochs, d.epochs, true),
     batchSize: num('batch-size', values['batch-size'], d.batchSize, true),
     lr: num('lr', values.lr, d.lr),
@@ -492,7 +493,7 @@ async function runTrain(argv: readonly string[]): Promise<number> {
         onBackend: (m) => console.log(m),
         onStart: (i) => {
           prof?.start(i);
-          console.log(`tsgrad: ConvNeXt-${i.config.depths || i.config.dims ? 'custom' : i.config.model} (${(i.parameters / 1e6).toFixed(2)}M parameters, stem stride ${i.config.stemStride}) on ${i.dataset}, backend ${i.backend}`);
+          console.log(`tsgrad: ConvNeXt-${i.config.depths || i.config.dims ? 'custom' : i.config.model} (${(i.parameters / 1e6).toFixed(2)}M parameters, stem stride ${i.config.stemStride}) on ${i.dataset} (${i.imageShape.join('x')} images), backend ${i.backend}`);
           console.log(`${i.config.epochs} epochs x ${i.stepsPerEpoch} steps, batch ${i.config.batchSize}, AdamW lr ${i.config.lr} (cosine, warmup ${i.config.warmupEpochs} epochs), weight decay ${i.config.weightDecay}, label smoothing ${i.config.labelSmoothing}`);
           if (i.resumedAt > 0) console.log(`resuming at step ${i.resumedAt} of ${i.totalSteps}`);
           bar = new ProgressBar(i.totalSteps, i.resumedAt);
@@ -593,7 +594,7 @@ function runInput(c: TrainConfig): { numClasses: number; inChans: number; imageS
     return {
       numClasses: c.dataset === 'cifar100' ? (c.cifar100Labels === 'coarse' ? 20 : 100) : 10,
       inChans: c.inChans ?? (grey ? 1 : 3),
-      imageSize: grey ? 28 : c.dataset === 'shapes' ? c.imageSize : 32,
+      imageSize: c.imageSize ?? (grey ? 28 : 32),
     };
   }
 }

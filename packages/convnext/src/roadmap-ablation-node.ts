@@ -48,7 +48,7 @@ export interface AblationOptions {
   readonly trainSize?: number;
   /** Validation examples of the built-in dataset. */
   readonly valSize?: number;
-  /** Image side of the built-in dataset. */
+  /** Image side (default: the dataset's own, 32 for the built-in shapes, 28 for Fashion-MNIST; see `TrainConfig.imageSize`). */
   readonly imageSize?: number;
   /** Seed of data order and initialisation (default 0). */
   readonly seed?: number;
@@ -107,7 +107,7 @@ export async function roadmapAblation(o: AblationOptions): Promise<AblationRow[]
   for (const s of steps) if (!ROADMAP_STEPS.includes(s)) throw new RangeError(`roadmap-ablation: unknown step '${s}' (have ${ROADMAP_STEPS.join(', ')})`);
   const backend = await chooseBackend(o.backend ?? 'auto');
   const dataset = o.dataset ?? 'shapes';
-  const { train: trainSet, val: valSet } = openDatasets({ dataset, dataDir: o.dataDir ?? null, inChans: 3, trainSize: o.trainSize ?? 2000, valSize: o.valSize ?? 500, imageSize: o.imageSize ?? 32, seed });
+  const { train: trainSet, val: valSet } = openDatasets({ dataset, dataDir: o.dataDir ?? null, inChans: 3, trainSize: o.trainSize ?? 2000, valSize: o.valSize ?? 500, imageSize: o.imageSize ?? null, seed });
   const K = trainSet.classes.length;
   const side = trainSet.shape[1];
   const norm = datasetNormalization(dataset, 3);
@@ -236,7 +236,7 @@ Options (defaults in brackets):
   --lr X               peak AdamW learning rate [0.002]
   --train-size N       built-in dataset: train examples [2000]
   --val-size N         built-in dataset: validation examples [500]
-  --image-size N       built-in dataset: image side [32]
+  --image-size N       image side; MNIST-family images are resized to it [the dataset's: 32, MNIST 28]
   --seed N             [0]
   --backend NAME       auto js wasm webgpu [auto]
   --help

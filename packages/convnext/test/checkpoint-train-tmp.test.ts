@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Linear, SGD } from '@tsgrad/nn';
 import { defaultTrainConfig } from '../src/train/config.js';
 import { loadCheckpoint, removeStaleCheckpointTemps, saveCheckpoint } from '../src/train/checkpoint.js';
+import { loadSafetensors, saveSafetensors } from '@tsgrad/nn/node';
 
 const dir = mkdtempSync(join(tmpdir(), 'ckpt-tmp-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -68,5 +69,31 @@ describe('stale checkpoint temp files', () => {
     expect(checked, 'the save was never caught in flight').toBe(true);
     expect(readdirSync(dir).filter((n) => n.startsWith('.ck2.'))).toEqual([]);
     expect((await loadCheckpoint(path)).progress.step).toBe(3);
+  });
+});
+
+describe('checkpoint versions', () => {
+  it('a version-1 MNIST-family or CIFAR run keeps its stored image size; shapes and folders keep imageSize', async () => {
+    const model = new Linear(3, 2);
+    const opt = new SGD(model.parameters(), { lr: 0.1 });
+    // Version 1 saved imageSize 32 by default, and MNIST ignored it: such a run trained at 28.
+    const v1 = async (dataset: string) => {
+      const path = join(dir, `v1-${dataset}.safetensors`);
+      await saveCheckpoint(path, model, opt, null, { ...defaultTrainConfig, dataset: dataset as 'shapes', imageSize: 32 }, progress);
+      const { tensors, metadata } = await loadSafetensors(path);
+      const meta = JSON.parse(metadata!['tsgrad.train']!) as { version: number };
+      expect(meta.version).toBe(2);
+      meta.version = 1;
+      await saveSafetensors(path, tensors, { 'tsgrad.train': JSON.stringify(meta) });
+      return (await loadCheckpoint(path)).config.imageSize;
+    };
+    expect(await v1('fashion-mnist')).toBeNull();
+    expect(await v1('cifar10')).toBeNull();
+    expect(await v1('shapes')).toBe(32);
+    expect(await v1('folder')).toBe(32);
+    // Version 2 means what it says.
+    const path = join(dir, 'v2.safetensors');
+    await saveCheckpoint(path, model, opt, null, { ...defaultTrainConfig, dataset: 'fashion-mnist', imageSize: 32 }, progress);
+    expect((await loadCheckpoint(path)).config.imageSize).toBe(32);
   });
 });

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseEvalArgs, parseTrainArgs } from '../src/cli.js';
 import { scoreLogits, type EvalResult } from '../src/eval.js';
+import { loadRunForPredict } from '../src/predict/predict-node.js';
 import { cli, MICRO } from './helpers/cli-run.js';
 import { writeIdxDataset } from './helpers/idx-fixture.js';
 
@@ -69,13 +70,13 @@ describe('usage and --help', () => {
 
   it('--preset sets a recipe\'s defaults, flags beside it win, and a resumed run checks it', async () => {
     const fm = parseTrainArgs(['train', '--preset', 'fashion-mnist']);
-    expect(fm.config).toMatchObject({ dataset: 'fashion-mnist', depths: [2, 2, 2, 2], dims: [24, 48, 96, 192], stemStride: 2, epochs: 16, batchSize: 128, lr: 0.004, warmupEpochs: 1, flip: true, aa: 'none', reprob: 0, dropPath: 0 });
-    expect(fm.explicit).toMatchObject({ dataset: 'fashion-mnist', epochs: 16 });
+    expect(fm.config).toMatchObject({ dataset: 'fashion-mnist', depths: [2, 2, 2, 2], dims: [24, 48, 96, 192], stemStride: 2, imageSize: 32, epochs: 15, batchSize: 128, lr: 0.004, warmupEpochs: 1, cropPadding: 2, flip: false, aa: 'none', reprob: 0, dropPath: 0 });
+    expect(fm.explicit).toMatchObject({ dataset: 'fashion-mnist', epochs: 15, imageSize: 32 });
     const mine = parseTrainArgs(['train', '--preset', 'fashion-mnist', '--epochs', '3', '--lr', '0.01', '--data-dir', 'x']);
     expect(mine.config).toMatchObject({ dataset: 'fashion-mnist', epochs: 3, lr: 0.01, dataDir: 'x', depths: [2, 2, 2, 2] });
-    expect(parseTrainArgs(['--preset', 'mnist']).config).toMatchObject({ dataset: 'mnist', flip: false, epochs: 16 });
+    expect(parseTrainArgs(['--preset', 'mnist']).config).toMatchObject({ dataset: 'mnist', imageSize: null, cropPadding: 2, flip: false, epochs: 16 });
     // Without a preset the defaults are the demo's.
-    expect(parseTrainArgs([]).config).toMatchObject({ dataset: 'shapes', depths: null, flip: true });
+    expect(parseTrainArgs([]).config).toMatchObject({ dataset: 'shapes', depths: null, imageSize: null, flip: true });
     const bad = await cli('train', '--preset', 'imagenet');
     expect(bad.code).toBe(2);
     expect(bad.err).toContain("error: --preset must be one of fashion-mnist, mnist, got 'imagenet'");
@@ -85,8 +86,11 @@ describe('usage and --help', () => {
     const r = await cli('train', '--preset', 'fashion-mnist', '--data-dir', data, '--depths', '1,1,1,1', '--dims', '8,16,16,24', '--epochs', '1', '--batch-size', '16', '--backend', 'js', '--out', out);
     expect(r.err).not.toMatch(/error/);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/ConvNeXt-custom \(0\.\d+M parameters, stem stride 2\) on fashion-mnist/);
+    expect(r.out).toMatch(/ConvNeXt-custom \(0\.\d+M parameters, stem stride 2\) on fashion-mnist \(1x32x32 images\)/);
     expect(r.out).toContain('1 epochs x 2 steps, batch 16, AdamW lr 0.004 (cosine, warmup 1 epochs)');
+    // predict on the run resizes pictures to the size it trained at.
+    const pm = await loadRunForPredict(out);
+    expect([pm.imageSize, pm.cropPct]).toEqual([32, 1]);
     // Resuming with another preset names what differs.
     const other = await cli('train', '--resume', '--preset', 'mnist', '--out', out, '--backend', 'js');
     expect(other.code).toBe(1);
@@ -108,7 +112,7 @@ describe('train, eval and info on a run', () => {
     const r = await cli('train', '--dataset', 'fashion-mnist', '--data-dir', data, ...micro, '--out', run);
     expect(r.err).not.toMatch(/error/);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/on fashion-mnist, backend js/);
+    expect(r.out).toMatch(/on fashion-mnist \(1x28x28 images\), backend js/);
     expect(r.out).toMatch(/epoch 1: validation loss \d+\.\d+, accuracy \d+\.\d%/);
     const metrics = JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8')) as { config: { dataset: string; inChans: number | null }; step: number; evals: unknown[] };
     expect(metrics).toMatchObject({ step: 2, config: { dataset: 'fashion-mnist', inChans: null } });

@@ -10,6 +10,7 @@ import { decodeIdx, encodeIdx, parseIdx } from '../src/data/idx.js';
 import { IdxImageDataset } from '../src/data/idx-dataset.js';
 import { nodeGunzip } from '../src/data/idx-node.js';
 import { openDataset, openDatasets } from '../src/data/open-node.js';
+import { resizeByteImage } from '../src/data/resize.js';
 import { FASHION_MNIST_CLASSES, FASHION_MNIST_DEBIAN_DIR, MNIST_CLASSES, MnistDataset, defaultIdxDirs, findIdxFiles } from '../src/data/mnist.js';
 import { classImage, writeIdxDataset } from './helpers/idx-fixture.js';
 
@@ -85,6 +86,22 @@ describe('MNIST and Fashion-MNIST', () => {
     expect(ex.label).toBe(3);
     expect(Array.from(ex.image)).toEqual(Array.from(classImage(3, 13), (v) => Math.fround(v / 255)));
     expect(() => train.get(20)).toThrow(/fashion-mnist: index 20 is out of range \(the dataset has 20 examples\)/);
+  });
+
+  it('resizes to imageSize once at load with PIL\'s bicubic filter (both splits, any channels)', () => {
+    const dir = join(tmp, 'fmnist');
+    const stored = new MnistDataset({ kind: 'fashion-mnist', split: 'test', dataDir: dir });
+    const big = new MnistDataset({ kind: 'fashion-mnist', split: 'test', dataDir: dir, imageSize: 32 });
+    const rgb = new MnistDataset({ kind: 'fashion-mnist', split: 'test', dataDir: dir, imageSize: 32, inChans: 3 });
+    expect([big.shape, rgb.shape, big.length]).toEqual([[1, 32, 32], [3, 32, 32], 10]);
+    const bytes = Uint8Array.from(stored.get(7).image, (v) => Math.round(v * 255));
+    const want = resizeByteImage({ width: 28, height: 28, channels: 1, data: bytes }, 32, 32, { filter: 'bicubic' }).data;
+    expect(Array.from(big.get(7).image)).toEqual(Array.from(want, (v) => Math.fround(v / 255)));
+    expect(Array.from(rgb.get(7).image.subarray(2 * 1024))).toEqual(Array.from(big.get(7).image));
+    expect(big.get(7).label).toBe(stored.get(7).label);
+    // 28 is the stored size: nothing to do.
+    expect(Array.from(new MnistDataset({ kind: 'fashion-mnist', split: 'test', dataDir: dir, imageSize: 28 }).get(3).image)).toEqual(Array.from(stored.get(3).image));
+    expect(() => new MnistDataset({ kind: 'fashion-mnist', split: 'test', dataDir: dir, imageSize: 0 })).toThrow(/fashion-mnist: imageSize must be a positive integer, got 0/);
   });
 
   it('repeats grey images to 3 channels for an RGB stem', () => {
@@ -205,13 +222,18 @@ describe('CIFAR-100', () => {
 });
 
 describe('datasets by name', () => {
-  const spec = (over: Partial<DatasetSpec>): DatasetSpec => ({ dataset: 'shapes', dataDir: null, trainSize: 20, valSize: 10, imageSize: 16, seed: 0, ...over });
+  const spec = (over: Partial<DatasetSpec>): DatasetSpec => ({ dataset: 'shapes', dataDir: null, trainSize: 20, valSize: 10, imageSize: null, seed: 0, ...over });
   it('opens each split with the requested channels', () => {
     const dir = join(tmp, 'fmnist');
     const { train, val } = openDatasets(spec({ dataset: 'fashion-mnist', dataDir: dir }));
     expect([train.length, val.length, train.shape[0]]).toEqual([20, 10, 1]);
     expect(openDataset(spec({ dataset: 'mnist', dataDir: dir, inChans: 3 }), 'val').shape).toEqual([3, 28, 28]);
-    expect(openDataset(spec({}), 'train').shape).toEqual([3, 16, 16]);
+    expect(openDataset(spec({ imageSize: 16 }), 'train').shape).toEqual([3, 16, 16]);
+    // imageSize null: each dataset's own size; set, it resizes MNIST too and CIFAR refuses it.
+    expect(openDataset(spec({}), 'train').shape).toEqual([3, 32, 32]);
+    expect(openDataset(spec({ dataset: 'fashion-mnist', dataDir: dir }), 'val').shape).toEqual([1, 28, 28]);
+    expect(openDataset(spec({ dataset: 'fashion-mnist', dataDir: dir, imageSize: 32 }), 'val').shape).toEqual([1, 32, 32]);
+    expect(() => openDataset(spec({ dataset: 'cifar10', dataDir: dir, imageSize: 64 }), 'val')).toThrow(/cifar10: --image-size 64 is not supported: CIFAR images are used at their stored 32x32/);
     expect(() => openDataset(spec({ dataset: 'cifar10', inChans: 1 }), 'val')).toThrow(/cifar10: --in-chans 1 is not possible: its images have 3 channels/);
     expect(() => openDataset(spec({ dataset: 'mnist', dataDir: dir, inChans: 2 }), 'val')).toThrow(/mnist: --in-chans 2 is not possible: grey images take 1 \(as they are\) or 3 \(repeated\)/);
     expect(() => openDataset(spec({ dataset: 'cifar100' }), 'val')).toThrow(/cifar100: needs --data-dir, the extracted cifar-100-binary folder/);

@@ -64,8 +64,12 @@ export interface DatasetSpec {
   readonly trainSize: number;
   /** Examples in the built-in dataset's validation split. */
   readonly valSize: number;
-  /** Image side of the built-in dataset. */
-  readonly imageSize: number;
+  /**
+   * Side of the images: the built-in shapes are drawn at it, image-folder pictures resized
+   * and cropped to it, MNIST/Fashion-MNIST resized to it (bicubic, once at load); CIFAR
+   * takes only 32. Null: the dataset's own (32 for shapes and folders, 28 for MNIST).
+   */
+  readonly imageSize: number | null;
   /** Seed of the built-in dataset (its splits use different seeds derived from it). */
   readonly seed: number;
 }

@@ -38,6 +38,8 @@ export interface MnistOptions {
   readonly dataDir?: string | null;
   /** 1 (default): grey images as they are; 3: the grey channel repeated to RGB. */
   readonly inChans?: 1 | 3;
+  /** Side to resize the 28x28 images to (bicubic, once at load); absent: 28. */
+  readonly imageSize?: number;
 }
 
 /** The folders searched when no `dataDir` is given. */
@@ -88,7 +90,7 @@ export class MnistDataset extends IdxImageDataset {
     if (inChans !== 1 && inChans !== 3) throw new RangeError(`${kind}: inChans must be 1 or 3, got ${String(inChans)}`);
     const files = findIdxFiles(kind, split, opts.dataDir);
     const classes = kind === 'mnist' ? MNIST_CLASSES : FASHION_MNIST_CLASSES;
-    super(readIdx(files.images), readIdx(files.labels), { classes, name: kind, inChans, files });
+    super(readIdx(files.images), readIdx(files.labels), { classes, name: kind, inChans, files, ...(opts.imageSize !== undefined ? { imageSize: opts.imageSize } : {}) });
     this.files = files;
   }
 }

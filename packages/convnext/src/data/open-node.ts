@@ -23,12 +23,13 @@ export function openDataset(s: DatasetSpec, split: 'train' | 'val'): ImageDatase
   const fileSplit = split === 'train' ? 'train' : 'test';
   switch (s.dataset) {
     case 'shapes':
-      return new ShapesDataset({ length: split === 'train' ? s.trainSize : s.valSize, size: s.imageSize, seed: s.seed * 2 + (split === 'train' ? 1 : 2) });
+      return new ShapesDataset({ length: split === 'train' ? s.trainSize : s.valSize, size: s.imageSize ?? 32, seed: s.seed * 2 + (split === 'train' ? 1 : 2) });
     case 'mnist':
     case 'fashion-mnist':
-      return new MnistDataset({ kind: s.dataset, split: fileSplit, dataDir: s.dataDir, inChans: (inChans ?? 1) as 1 | 3 });
+      return new MnistDataset({ kind: s.dataset, split: fileSplit, dataDir: s.dataDir, inChans: (inChans ?? 1) as 1 | 3, ...(s.imageSize != null ? { imageSize: s.imageSize } : {}) });
     case 'cifar10':
     case 'cifar100': {
+      if (s.imageSize != null && s.imageSize !== 32) throw new RangeError(`${s.dataset}: --image-size ${s.imageSize} is not supported: CIFAR images are used at their stored 32x32`);
       if (!s.dataDir) {
         const folder = s.dataset === 'cifar10' ? 'cifar-10-batches-bin' : 'cifar-100-binary';
         throw new Error(`${s.dataset}: needs --data-dir, the extracted ${folder} folder (the binary version from https://www.cs.toronto.edu/~kriz/cifar.html)`);

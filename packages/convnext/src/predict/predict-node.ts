@@ -176,9 +176,9 @@ function runDataset(c: TrainConfig): RunDatasetInfo {
     return { classes: ds.classes, imageSize: ds.shape[1], cropPct: 1 };
   } catch (e) {
     const known: Record<string, RunDatasetInfo> = {
-      shapes: { classes: SHAPE_CLASSES, imageSize: c.imageSize, cropPct: 1 },
-      mnist: { classes: MNIST_CLASSES, imageSize: 28, cropPct: 1 },
-      'fashion-mnist': { classes: FASHION_MNIST_CLASSES, imageSize: 28, cropPct: 1 },
+      shapes: { classes: SHAPE_CLASSES, imageSize: c.imageSize ?? 32, cropPct: 1 },
+      mnist: { classes: MNIST_CLASSES, imageSize: c.imageSize ?? 28, cropPct: 1 },
+      'fashion-mnist': { classes: FASHION_MNIST_CLASSES, imageSize: c.imageSize ?? 28, cropPct: 1 },
       cifar10: { classes: CIFAR10_CLASSES, imageSize: 32, cropPct: 1 },
       cifar100: { classes: c.cifar100Labels === 'coarse' ? CIFAR100_COARSE_CLASSES : CIFAR100_CLASSES, imageSize: 32, cropPct: 1 },
     };

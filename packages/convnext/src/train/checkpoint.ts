@@ -40,7 +40,8 @@ export interface TrainProgress {
 /** What a checkpoint's metadata holds. */
 interface CheckpointMeta {
   readonly format: 'tsgrad-train-checkpoint';
-  readonly version: 1;
+  /** 2 since `imageSize` resizes MNIST/Fashion-MNIST; version 1 configs are read as 2 by {@link configOfVersion}. */
+  readonly version: 1 | 2;
   readonly config: TrainConfig;
   readonly progress: TrainProgress;
   /** Optimizer hyper-parameters per group, and the numeric (non-tensor) state per parameter index. */
@@ -111,7 +112,7 @@ export async function saveCheckpoint(path: string, model: Module, optimizer: Opt
   }
   const meta: CheckpointMeta = {
     format: 'tsgrad-train-checkpoint',
-    version: 1,
+    version: 2,
     config,
     progress,
     optimizer: { paramGroups: sd.paramGroups, scalars, stepCount: optimizer.stepCount },
@@ -142,6 +143,16 @@ export interface LoadedCheckpoint {
   applyWeights(model: Module): 'ema' | 'model';
 }
 
+/**
+ * A saved configuration as this version reads it. Before version 2, `imageSize` (saved as 32
+ * by default) applied only to the built-in shapes and image folders: MNIST, Fashion-MNIST
+ * and CIFAR runs were trained at their stored size, which is what null now says.
+ */
+export function configOfVersion(config: TrainConfig, version: 1 | 2): TrainConfig {
+  if (version === 1 && config.dataset !== 'shapes' && config.dataset !== 'folder') return { ...config, imageSize: null };
+  return config;
+}
+
 /** Reads a checkpoint written by {@link saveCheckpoint}, with clear errors for anything else. */
 export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
   const { tensors, metadata } = await loadSafetensors(path);
@@ -153,10 +164,10 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
   } catch (e) {
     throw new Error(`checkpoint '${path}': its '${META_KEY}' metadata is not valid JSON (${(e as Error).message})`);
   }
-  if (meta.format !== 'tsgrad-train-checkpoint' || meta.version !== 1) throw new Error(`checkpoint '${path}': unsupported format ${meta.format} version ${meta.version}`);
+  if (meta.format !== 'tsgrad-train-checkpoint' || (meta.version !== 1 && meta.version !== 2)) throw new Error(`checkpoint '${path}': unsupported format ${meta.format} version ${meta.version}`);
   const part = (prefix: string) => Object.fromEntries(Object.entries(tensors).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
   return {
-    config: meta.config,
+    config: configOfVersion(meta.config, meta.version),
     progress: meta.progress,
     apply(model, optimizer, ema) {
       model.loadStateDict(part('model.'));

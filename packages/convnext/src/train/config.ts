@@ -28,8 +28,12 @@ export interface TrainConfig {
   readonly trainSize: number;
   /** Examples in the built-in dataset's validation split. */
   readonly valSize: number;
-  /** Image side of the built-in dataset, and the side image-folder pictures are cropped/resized to (default 32). */
-  readonly imageSize: number;
+  /**
+   * Side of the images the model sees: the built-in shapes are drawn at it, image-folder
+   * pictures cropped/resized to it, MNIST/Fashion-MNIST resized to it (bicubic, once at
+   * load); CIFAR takes only 32. Null (default): the dataset's own, 32 for shapes and folders, 28 for MNIST.
+   */
+  readonly imageSize: number | null;
   /** Image folder without train/ and val/: the fraction of each class held out for validation. */
   readonly valFraction: number;
   /** Image folder: memory for decoded images in MiB (per split); beyond it images are decoded each time. */
@@ -97,7 +101,7 @@ export const defaultTrainConfig: TrainConfig = {
   cifar100Labels: 'fine',
   trainSize: 4096,
   valSize: 512,
-  imageSize: 32,
+  imageSize: null,
   valFraction: 0.1,
   cacheMb: 1024,
   workers: 0,
@@ -128,8 +132,9 @@ export const defaultTrainConfig: TrainConfig = {
 
 /** Checks a configuration, naming the first bad field. */
 export function checkConfig(c: TrainConfig): TrainConfig {
-  const positiveInt = ['epochs', 'batchSize', 'trainSize', 'valSize', 'imageSize', 'stemStride'] as const;
+  const positiveInt = ['epochs', 'batchSize', 'trainSize', 'valSize', 'stemStride'] as const;
   for (const k of positiveInt) if (!Number.isInteger(c[k]) || c[k] <= 0) throw new RangeError(`config: ${k} must be a positive integer, got ${c[k]}`);
+  if (c.imageSize !== null && !(Number.isInteger(c.imageSize) && c.imageSize > 0)) throw new RangeError(`config: imageSize must be a positive integer or null, got ${c.imageSize}`);
   if (!Number.isInteger(c.saveEvery) || c.saveEvery < 0) throw new RangeError(`config: saveEvery must be a non-negative integer, got ${c.saveEvery}`);
   for (const k of ['lr', 'minLr', 'warmupEpochs', 'weightDecay', 'mixup', 'cutmix', 'cropPadding'] as const) {
     if (!(c[k] >= 0) || !Number.isFinite(c[k])) throw new RangeError(`config: ${k} must be a non-negative number, got ${c[k]}`);

@@ -23,8 +23,8 @@ import { chartsSvg, smooth } from './plot.js';
 
 /** What the engine reports while it runs (all optional). */
 export interface TrainHooks {
-  /** Once, before the first step, with what was built. */
-  onStart?(info: { config: TrainConfig; backend: string; parameters: number; stepsPerEpoch: number; totalSteps: number; resumedAt: number; dataset: string }): void;
+  /** Once, before the first step, with what was built (`imageShape`: one training image, channels x height x width). */
+  onStart?(info: { config: TrainConfig; backend: string; parameters: number; stepsPerEpoch: number; totalSteps: number; resumedAt: number; dataset: string; imageShape: readonly [number, number, number] }): void;
   /** After every optimizer step. */
   onStep?(info: { step: number; totalSteps: number; epoch: number; loss: number; lr: number }): void;
   /** After each epoch's evaluation. */
@@ -248,7 +248,7 @@ export async function train(
   const logLine = (line: MetricsLine) => appendFileSync(files.metricsLog, `${JSON.stringify(line)}\n`);
   let savedStep: number | null = loaded ? progress.step : null;
   const parameters = [...model.parameters()].reduce((a, p) => a + p.size, 0);
-  opts.hooks?.onStart?.({ config: c, backend, parameters, stepsPerEpoch, totalSteps, resumedAt: progress.step, dataset: trainSet.name });
+  opts.hooks?.onStart?.({ config: c, backend, parameters, stepsPerEpoch, totalSteps, resumedAt: progress.step, dataset: trainSet.name, imageShape: trainSet.shape });
 
   const save = async () => {
     await saveCheckpoint(files.checkpoint, model, optimizer, ema?.module ?? null, c, progress);

@@ -17,7 +17,7 @@ export function openDatasetsNode(s: NodeDatasetSpec): DatasetSplits {
   if (s.dataset !== 'folder') return { train: openDataset(s, 'train'), val: openDataset(s, 'val') };
   if (!s.dataDir) throw new Error('folder: needs --data-dir, a folder of class folders (or with train/ and val/ inside)');
   if (s.inChans !== undefined && s.inChans !== null && s.inChans !== 3) throw new RangeError(`folder: --in-chans ${s.inChans} is not possible: images are decoded to RGB (3)`);
-  const { train, val } = openImageFolder(s.dataDir, { imageSize: s.imageSize, valFraction: s.valFraction ?? 0.1, seed: s.seed, cacheBytes: (s.cacheMb ?? 1024) * 2 ** 20 });
+  const { train, val } = openImageFolder(s.dataDir, { imageSize: s.imageSize ?? 32, valFraction: s.valFraction ?? 0.1, seed: s.seed, cacheBytes: (s.cacheMb ?? 1024) * 2 ** 20 });
   return { train, val };
 }
 

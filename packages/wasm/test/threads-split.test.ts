@@ -65,7 +65,6 @@ for (const callerClaims of [true, false]) {
     });
 
     it('matrix products split by rows (tall and narrow, as pointwise-layer gradients) or columns give the same bits', () => {
-      const gemm = two.gemm as unknown as { rowRanges(d: object, n: number): unknown };
       // [M, K] x [K, N]: pwconv1's input gradient (N 24), its weight gradient (K the rows), pwconv2's input gradient (tall), a wide one (columns).
       const cases: [number, number, number][] = [[700, 96, 24], [96, 700, 24], [24, 700, 96], [900, 24, 96], [40, 30, 200], [9, 5, 3]];
       for (const [m, k, n] of cases) {
@@ -74,8 +73,8 @@ for (const callerClaims of [true, false]) {
         const [ta, tb] = both([[k, m], [k, n]], (x, y) => T.matmul(x.transpose(0, 1), y));
         expect(tb, `[${k}, ${m}]^T x [${k}, ${n}]`).toEqual(ta);
       }
-      expect(gemm.rowRanges({ M: 700, N: 24, K: 96, am: 384, ak: 4, bk: 96, bn: 4 }, 1)).not.toBeNull();
-      expect(gemm.rowRanges({ M: 40, N: 200, K: 30, am: 120, ak: 4, bk: 800, bn: 4 }, 1)).toBeNull();
+      expect(two.gemm.rowRanges({ M: 700, N: 24, K: 96, am: 384, ak: 4, bk: 96, bn: 4 }, 1)).not.toBeNull();
+      expect(two.gemm.rowRanges({ M: 40, N: 200, K: 30, am: 120, ak: 4, bk: 800, bn: 4 }, 1)).toBeNull();
       // A dense conv's weight gradient accumulates a product per image into one C (the row split with accumulation).
       const conv = (x: Tensor, w: Tensor) => T.grad((ww: Tensor) => T.conv2d(x, ww, null, { padding: 1 }).square().sum())(w)[0]!;
       const [ca, cb] = both([[3, 5, 9, 9], [96, 5, 3, 3]], conv);

@@ -360,19 +360,9 @@ export class Gemm {
     this.rt.arena.release(listBlock);
   }
 
-  /**
-   * Row ranges (multiples of the tile height) for a product too narrow to split well by
-   * columns: fewer than two 8-column panels per thread leaves threads idle or unbalanced
-   * (a 24-column C has three), and each column chunk packs all of A again. Null when the
-   * columns (or the list, for many products) split well, or there are too few rows.
-   */
-  private rowRanges(d: GemmDims, n: number): [number, number][] | null {
-    const threads = this.rt.threads;
-    if (n >= threads * 2) return null;
-    if (Math.ceil(d.N / NR) >= threads * 4 && d.M < 8 * d.N) return null;
-    const MR = this.blocking.MR;
-    if (d.M < threads * 2 * MR) return null;
-    return this.rt.ranges(d.M, MR, MR, this.rt.chunksPerThread(d.M * d.N / 16));
+  /** Row ranges for `n` products of `d` (see {@link gemmRowRanges}); null: split columns or the list. */
+  rowRanges(d: GemmDims, n: number): [number, number][] | null {
+    return n >= this.rt.threads * 2 ? null : gemmRowRanges(this.rt, this.blocking.MR, d, this.blocking.MR);
   }
 
   /** `C = residual + scale * act(A B + bias)`: one GEMM with an epilogue (see {@link EpilogueCall}). */
@@ -399,17 +389,17 @@ export interface EpilogueCall {
 }
 
 /**
- * Row ranges for an epilogue GEMM, as {@link Gemm} splits plain ones (null: split columns),
- * with each boundary at a whole group of `P` rows unless all rows are one group.
+ * Row ranges (multiples of `quantum`, at least the tile height `MR`) for a product too
+ * narrow to split well by columns: fewer than four 8-column panels per thread leaves
+ * threads idle or unbalanced (a 24-column C has three), and each column chunk packs all of
+ * A again, so rows win for those and for any product with eight times more rows than
+ * columns. Null when the columns split well or there are too few rows.
  */
-function epilogueRowRanges(g: Gemm, d: GemmDims, P: number): [number, number][] | null {
-  const threads = g.rt.threads;
+function gemmRowRanges(rt: Runtime, MR: number, d: GemmDims, quantum: number): [number, number][] | null {
+  const threads = rt.threads;
   if (Math.ceil(d.N / NR) >= threads * 4 && d.M < 8 * d.N) return null;
-  const MR = g.blocking.MR;
-  if (d.M < threads * 2 * MR) return null;
-  const quantum = P >= d.M ? MR : P;
-  if (d.M / quantum < threads * 2) return null;
-  return g.rt.ranges(d.M, quantum, quantum, g.rt.chunksPerThread((d.M * d.N) / 16));
+  if (d.M < threads * 2 * MR || d.M / quantum < threads * 2) return null;
+  return rt.ranges(d.M, quantum, quantum, rt.chunksPerThread((d.M * d.N) / 16));
 }
 
 /**
@@ -429,7 +419,8 @@ function gemmEpilogue(g: Gemm, a: number, b: number, c: number, d: GemmDims, e: 
   // zero floats of padding (whole vectors are read at the edge), shared by all chunks.
   const flops = 2 * d.M * d.N * d.K;
   const worth = rt.worth(flops / 64);
-  const rows = worth ? epilogueRowRanges(g, d, e.P) : null;
+  // Whole groups of P rows, unless all rows are one group.
+  const rows = worth ? gemmRowRanges(rt, blk.MR, d, e.P >= d.M ? blk.MR : e.P) : null;
   const parts = rows ?? [[0, d.M] as [number, number]];
   const per = EPI.bytes + 16;
   const vecBytes = (d.N + 8) * 4;

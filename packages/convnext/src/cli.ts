@@ -19,7 +19,7 @@ import { realpathSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DATASET_NAMES, type DatasetName } from './data/datasets.js';
+import { DATASET_NAMES, datasetImageSize, type DatasetName } from './data/datasets.js';
 import { openDatasetNode } from './data/node/open-datasets-node.js';
 import { parseRandAugment } from './data/randaugment.js';
 import { evaluateRun, resolveRun } from './eval.js';
@@ -594,7 +594,7 @@ function runInput(c: TrainConfig): { numClasses: number; inChans: number; imageS
     return {
       numClasses: c.dataset === 'cifar100' ? (c.cifar100Labels === 'coarse' ? 20 : 100) : 10,
       inChans: c.inChans ?? (grey ? 1 : 3),
-      imageSize: c.imageSize ?? (grey ? 28 : 32),
+      imageSize: datasetImageSize(c.dataset, c.imageSize),
     };
   }
 }

@@ -39,7 +39,7 @@ export { ShapesDataset, SHAPE_CLASSES, type ShapesOptions } from './data/shapes.
 export { CIFAR10_CLASSES, CIFAR100_CLASSES, CIFAR100_COARSE_CLASSES, MNIST_CLASSES, FASHION_MNIST_CLASSES } from './data/classes.js';
 export { parseIdx, decodeIdx, encodeIdx, isGzip, type IdxArray, type ParseIdxOptions } from './data/idx.js';
 export { IdxImageDataset, type IdxImageDatasetOptions } from './data/idx-dataset.js';
-export { DATASET_NAMES, DATASET_STATS, datasetNormalization, type DatasetName, type DatasetSpec, type DatasetSplits, type Normalization } from './data/datasets.js';
+export { DATASET_NAMES, DATASET_STATS, datasetImageSize, datasetNormalization, type DatasetName, type DatasetSpec, type DatasetSplits, type Normalization } from './data/datasets.js';
 export { augmentImage, mixBatch, type ImageAugment, type MixAugment } from './data/augment.js';
 export { DataLoader, type LoaderOptions, type LoadedBatch } from './data/loader.js';
 // Training: its config and the charts (the engine, checkpoint files and the CLI: ./node.ts).

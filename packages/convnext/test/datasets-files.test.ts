@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CIFAR100_CLASSES, CIFAR100_COARSE_CLASSES, Cifar100Dataset } from '../src/data/cifar.js';
-import { DATASET_STATS, datasetNormalization, type DatasetSpec } from '../src/data/datasets.js';
+import { DATASET_STATS, datasetImageSize, datasetNormalization, type DatasetSpec } from '../src/data/datasets.js';
 import { decodeIdx, encodeIdx, parseIdx } from '../src/data/idx.js';
 import { IdxImageDataset } from '../src/data/idx-dataset.js';
 import { nodeGunzip } from '../src/data/idx-node.js';
@@ -230,6 +230,7 @@ describe('datasets by name', () => {
     expect(openDataset(spec({ dataset: 'mnist', dataDir: dir, inChans: 3 }), 'val').shape).toEqual([3, 28, 28]);
     expect(openDataset(spec({ imageSize: 16 }), 'train').shape).toEqual([3, 16, 16]);
     // imageSize null: each dataset's own size; set, it resizes MNIST too and CIFAR refuses it.
+    expect([datasetImageSize('mnist', null), datasetImageSize('fashion-mnist', undefined), datasetImageSize('cifar10', null), datasetImageSize('folder', null), datasetImageSize('mnist', 32)]).toEqual([28, 28, 32, 32, 32]);
     expect(openDataset(spec({}), 'train').shape).toEqual([3, 32, 32]);
     expect(openDataset(spec({ dataset: 'fashion-mnist', dataDir: dir }), 'val').shape).toEqual([1, 28, 28]);
     expect(openDataset(spec({ dataset: 'fashion-mnist', dataDir: dir, imageSize: 32 }), 'val').shape).toEqual([1, 32, 32]);

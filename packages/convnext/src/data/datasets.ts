@@ -42,6 +42,11 @@ export function datasetNormalization(name: DatasetName | 'imagenet', channels: n
   throw new RangeError(`${name}: its statistics are for ${s.mean.length} channels, not ${channels}`);
 }
 
+/** The side of a dataset's images: `imageSize` when set, else its own (28 for MNIST and Fashion-MNIST, 32 for the rest). */
+export function datasetImageSize(name: DatasetName, imageSize: number | null | undefined): number {
+  return imageSize ?? (name === 'mnist' || name === 'fashion-mnist' ? 28 : 32);
+}
+
 /** A dataset's train and validation splits. */
 export interface DatasetSplits {
   /** The training split. */

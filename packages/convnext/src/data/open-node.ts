@@ -4,7 +4,7 @@
  */
 import { Cifar100Dataset, Cifar10Dataset } from './cifar.js';
 import type { ImageDataset } from './dataset.js';
-import { DATASET_NAMES, type DatasetSpec, type DatasetSplits } from './datasets.js';
+import { DATASET_NAMES, datasetImageSize, type DatasetSpec, type DatasetSplits } from './datasets.js';
 import { MnistDataset } from './mnist.js';
 import { ShapesDataset } from './shapes.js';
 
@@ -23,7 +23,7 @@ export function openDataset(s: DatasetSpec, split: 'train' | 'val'): ImageDatase
   const fileSplit = split === 'train' ? 'train' : 'test';
   switch (s.dataset) {
     case 'shapes':
-      return new ShapesDataset({ length: split === 'train' ? s.trainSize : s.valSize, size: s.imageSize ?? 32, seed: s.seed * 2 + (split === 'train' ? 1 : 2) });
+      return new ShapesDataset({ length: split === 'train' ? s.trainSize : s.valSize, size: datasetImageSize('shapes', s.imageSize), seed: s.seed * 2 + (split === 'train' ? 1 : 2) });
     case 'mnist':
     case 'fashion-mnist':
       return new MnistDataset({ kind: s.dataset, split: fileSplit, dataDir: s.dataDir, inChans: (inChans ?? 1) as 1 | 3, ...(s.imageSize != null ? { imageSize: s.imageSize } : {}) });

@@ -10,7 +10,7 @@ import { loadSafetensors } from '@tsgrad/nn/node';
 import { CheckpointError } from '../checkpoint/errors.js';
 import { loadPthFile } from '../checkpoint/pth-node.js';
 import { CIFAR100_CLASSES, CIFAR100_COARSE_CLASSES, CIFAR10_CLASSES } from '../data/cifar.js';
-import { DATASET_STATS, datasetNormalization, type Normalization } from '../data/datasets.js';
+import { DATASET_STATS, datasetImageSize, datasetNormalization, type Normalization } from '../data/datasets.js';
 import { ImageFolderDataset } from '../data/image-folder.js';
 import { decodeImageFile, IMAGE_EXTENSIONS } from '../data/node/image-folder-node.js';
 import { openDatasetNode } from '../data/node/open-datasets-node.js';
@@ -176,9 +176,9 @@ function runDataset(c: TrainConfig): RunDatasetInfo {
     return { classes: ds.classes, imageSize: ds.shape[1], cropPct: 1 };
   } catch (e) {
     const known: Record<string, RunDatasetInfo> = {
-      shapes: { classes: SHAPE_CLASSES, imageSize: c.imageSize ?? 32, cropPct: 1 },
-      mnist: { classes: MNIST_CLASSES, imageSize: c.imageSize ?? 28, cropPct: 1 },
-      'fashion-mnist': { classes: FASHION_MNIST_CLASSES, imageSize: c.imageSize ?? 28, cropPct: 1 },
+      shapes: { classes: SHAPE_CLASSES, imageSize: datasetImageSize('shapes', c.imageSize), cropPct: 1 },
+      mnist: { classes: MNIST_CLASSES, imageSize: datasetImageSize('mnist', c.imageSize), cropPct: 1 },
+      'fashion-mnist': { classes: FASHION_MNIST_CLASSES, imageSize: datasetImageSize('fashion-mnist', c.imageSize), cropPct: 1 },
       cifar10: { classes: CIFAR10_CLASSES, imageSize: 32, cropPct: 1 },
       cifar100: { classes: c.cifar100Labels === 'coarse' ? CIFAR100_COARSE_CLASSES : CIFAR100_CLASSES, imageSize: 32, cropPct: 1 },
     };

@@ -1,5 +1,5 @@
 /** Opens any dataset by name in Node, image folders included (they decode files, so they live here). */
-import type { DatasetSpec, DatasetSplits } from '../datasets.js';
+import { datasetImageSize, type DatasetSpec, type DatasetSplits } from '../datasets.js';
 import { openDataset } from '../open-node.js';
 import type { ImageDataset } from '../dataset.js';
 import { openImageFolder } from './image-folder-node.js';
@@ -17,7 +17,7 @@ export function openDatasetsNode(s: NodeDatasetSpec): DatasetSplits {
   if (s.dataset !== 'folder') return { train: openDataset(s, 'train'), val: openDataset(s, 'val') };
   if (!s.dataDir) throw new Error('folder: needs --data-dir, a folder of class folders (or with train/ and val/ inside)');
   if (s.inChans !== undefined && s.inChans !== null && s.inChans !== 3) throw new RangeError(`folder: --in-chans ${s.inChans} is not possible: images are decoded to RGB (3)`);
-  const { train, val } = openImageFolder(s.dataDir, { imageSize: s.imageSize ?? 32, valFraction: s.valFraction ?? 0.1, seed: s.seed, cacheBytes: (s.cacheMb ?? 1024) * 2 ** 20 });
+  const { train, val } = openImageFolder(s.dataDir, { imageSize: datasetImageSize('folder', s.imageSize), valFraction: s.valFraction ?? 0.1, seed: s.seed, cacheBytes: (s.cacheMb ?? 1024) * 2 ** 20 });
   return { train, val };
 }
 

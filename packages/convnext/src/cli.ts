@@ -116,6 +116,8 @@ Options (defaults in brackets):
                        [auto: the paper's for folder, none for the small datasets]
   --reprob X           random erasing probability [folder 0.25, the small datasets 0]
   --remode MODE        random erasing fill: pixel, rand, const [${defaultTrainConfig.remode}]
+  --no-aug-epochs N    train the last N epochs (all when N >= epochs) on plain images: no
+                       crop, flip, RandAugment, erasing, mixup or cutmix [${defaultTrainConfig.noAugEpochs}]
   --val-fraction X     folder without train/ and val/: share held out per class [${defaultTrainConfig.valFraction}]
   --cache-mb N         folder: memory for decoded images per split [${defaultTrainConfig.cacheMb}]
   --workers N          worker threads preparing batches ahead of the step, 0 = none [${defaultTrainConfig.workers}]
@@ -334,6 +336,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
       ratio: { type: 'string' },
       aa: { type: 'string' },
       reprob: { type: 'string' },
+      'no-aug-epochs': { type: 'string' },
       remode: { type: 'string' },
       'val-fraction': { type: 'string' },
       'cache-mb': { type: 'string' },
@@ -385,6 +388,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
     ratio: values.ratio === undefined ? d.ratio : pair('ratio', values.ratio),
     aa: values.aa ?? d.aa,
     reprob: values.reprob === undefined ? d.reprob : num('reprob', values.reprob, 0),
+    noAugEpochs: num('no-aug-epochs', values['no-aug-epochs'], d.noAugEpochs, true),
     remode: (values.remode ?? d.remode) as TrainConfig['remode'],
     valFraction: num('val-fraction', values['val-fraction'], d.valFraction),
     cacheMb: num('cache-mb', values['cache-mb'], d.cacheMb),

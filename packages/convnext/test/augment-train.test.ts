@@ -48,7 +48,24 @@ describe('augmentation in training', () => {
     expect(() => checkConfig({ ...defaultTrainConfig, reprob: 2 })).toThrow(/reprob must be in \[0, 1\]/);
     expect(() => checkConfig({ ...defaultTrainConfig, scale: [0.5, 1.5] })).toThrow(/scale's maximum is a fraction/);
     expect(() => checkConfig({ ...defaultTrainConfig, dataset: 'folder' })).toThrow(/dataset folder needs dataDir/);
+    expect(parseTrainArgs(['--no-aug-epochs', '2']).config.noAugEpochs).toBe(2);
+    expect(() => parseTrainArgs(['--no-aug-epochs', '1.5'])).toThrow(/--no-aug-epochs must be an integer/);
+    expect(() => checkConfig({ ...defaultTrainConfig, noAugEpochs: -1 })).toThrow(/noAugEpochs must be a non-negative integer, got -1/);
   });
+  it('--no-aug-epochs trains the last epochs on plain images: no crop, RandAugment, erasing or mixing', async () => {
+    const mixing = { mixup: 0.8, cutmix: 1 };
+    const plain = await train(micro('plain', { randomResizedCrop: false, cropPadding: 0, flip: false, aa: 'none', reprob: 0 }));
+    // More plain epochs than the run has: all of them are plain.
+    const allClean = await train(micro('all-clean', { ...mixing, noAugEpochs: 5 }));
+    expect(allClean.progress.losses).toEqual(plain.progress.losses);
+    const augmented = await train(micro('augmented', mixing));
+    // Batches made by worker threads follow the same rule.
+    const lastClean = await train(micro('last-clean', { ...mixing, noAugEpochs: 1, workers: 2 }));
+    const [first, second] = [(r: typeof plain) => r.progress.losses.slice(0, 6), (r: typeof plain) => r.progress.losses.slice(6)];
+    expect(first(lastClean)).toEqual(first(augmented));
+    expect(second(lastClean)).not.toEqual(second(augmented));
+    expect(second(lastClean)).not.toEqual(second(plain));
+  }, 180_000);
   it('a run with RRC + RandAugment + erasing, stopped and resumed with worker threads, ends exactly where an uninterrupted run ends', async () => {
     const straight = await train(micro('straight'));
     expect(straight.progress.step).toBe(12);

@@ -70,11 +70,11 @@ describe('usage and --help', () => {
 
   it('--preset sets a recipe\'s defaults, flags beside it win, and a resumed run checks it', async () => {
     const fm = parseTrainArgs(['train', '--preset', 'fashion-mnist']);
-    expect(fm.config).toMatchObject({ dataset: 'fashion-mnist', depths: [2, 2, 2, 2], dims: [24, 48, 96, 192], stemStride: 2, imageSize: 32, epochs: 15, batchSize: 128, lr: 0.004, warmupEpochs: 1, cropPadding: 2, flip: false, aa: 'none', reprob: 0, dropPath: 0 });
+    expect(fm.config).toMatchObject({ dataset: 'fashion-mnist', depths: [2, 2, 2, 2], dims: [24, 48, 96, 192], stemStride: 2, imageSize: 32, epochs: 15, batchSize: 128, lr: 0.004, warmupEpochs: 1, cropPadding: 2, flip: false, aa: 'none', reprob: 0, dropPath: 0, noAugEpochs: 3 });
     expect(fm.explicit).toMatchObject({ dataset: 'fashion-mnist', epochs: 15, imageSize: 32 });
     const mine = parseTrainArgs(['train', '--preset', 'fashion-mnist', '--epochs', '3', '--lr', '0.01', '--data-dir', 'x']);
     expect(mine.config).toMatchObject({ dataset: 'fashion-mnist', epochs: 3, lr: 0.01, dataDir: 'x', depths: [2, 2, 2, 2] });
-    expect(parseTrainArgs(['--preset', 'mnist']).config).toMatchObject({ dataset: 'mnist', imageSize: null, cropPadding: 2, flip: false, epochs: 16 });
+    expect(parseTrainArgs(['--preset', 'mnist']).config).toMatchObject({ dataset: 'mnist', imageSize: null, cropPadding: 2, flip: false, epochs: 16, noAugEpochs: 0 });
     // Without a preset the defaults are the demo's.
     expect(parseTrainArgs([]).config).toMatchObject({ dataset: 'shapes', depths: null, imageSize: null, flip: true });
     const bad = await cli('train', '--preset', 'imagenet');

@@ -114,4 +114,17 @@ describe('DataLoader', () => {
     expect(x.dataSync()[0]).toBeCloseTo((raw - 0.5) / 0.25, 5);
     expect(() => new DataLoader(ds, { batchSize: 4, normalize: { mean: [0], std: [1] } })).toThrow(/one mean and std per channel \(3\)/);
   });
+  it('augments only the epochs before augmentUntilEpoch', () => {
+    const augment = { cropPadding: 2, horizontalFlip: true };
+    const until = new DataLoader(ds, { batchSize: 8, seed: 5, augment, augmentUntilEpoch: 2 });
+    const always = new DataLoader(ds, { batchSize: 8, seed: 5, augment });
+    const never = new DataLoader(ds, { batchSize: 8, seed: 5 });
+    for (const i of [0, 7, 31]) {
+      expect(until.example(1, i).image).toEqual(always.example(1, i).image);
+      expect(until.example(2, i).image).toEqual(never.example(2, i).image);
+      expect(until.example(5, i).image).toEqual(ds.get(i).image);
+    }
+    // The augmentation does change these examples before that epoch.
+    expect([0, 7, 31].some((i) => always.example(2, i).image.some((v, k) => v !== never.example(2, i).image[k]))).toBe(true);
+  });
 });

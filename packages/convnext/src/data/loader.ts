@@ -18,6 +18,8 @@ export interface LoaderOptions {
   readonly seed?: number;
   /** Per-image augmentation (default none). */
   readonly augment?: ImageAugment;
+  /** Augment only epochs before this one (0-based; default: every epoch): later epochs give the plain images. */
+  readonly augmentUntilEpoch?: number;
   /** Per-channel mean and std subtracted and divided (default: none). */
   readonly normalize?: { readonly mean: readonly number[]; readonly std: readonly number[] };
   /** Drop the last incomplete batch (default true for training loaders). */
@@ -114,7 +116,8 @@ export class DataLoader {
    */
   example(epoch: number, i: number): { image: Float32Array; label: number } {
     const g = exampleGenerator(this.opts.seed ?? 0, epoch, i);
-    return augmentExample(this.dataset, i, this.aug ?? {}, g, this.opts.normalize);
+    const augmented = epoch < (this.opts.augmentUntilEpoch ?? Infinity);
+    return augmentExample(this.dataset, i, (augmented && this.aug) || {}, g, this.opts.normalize);
   }
 
   /** Batch `b` of `epoch` on the host (no tensors): what {@link batch} uploads. */

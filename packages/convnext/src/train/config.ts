@@ -74,6 +74,12 @@ export interface TrainConfig {
   readonly reprob: number | null;
   /** Random erasing fill: `pixel` (the paper's: per-pixel normal), `rand` (per channel) or `const` (zeros). */
   readonly remode: EraseMode;
+  /**
+   * Train the last this many epochs (all of them when it is `epochs` or more) on plain
+   * images: no crop, flip, RandAugment, erasing or mixup/cutmix (label smoothing stays). The augmentation regularises the early epochs;
+   * the plain ones fit the images as they are tested, at the schedule's low learning rates.
+   */
+  readonly noAugEpochs: number;
   /** Clip the gradient's global norm to this (null: no clipping). */
   readonly clipGrad: number | null;
   /** EMA decay of the weights (null: no EMA). */
@@ -122,6 +128,7 @@ export const defaultTrainConfig: TrainConfig = {
   aa: 'auto',
   reprob: null,
   remode: 'pixel',
+  noAugEpochs: 0,
   clipGrad: null,
   emaDecay: null,
   seed: 0,
@@ -135,6 +142,7 @@ export function checkConfig(c: TrainConfig): TrainConfig {
   const positiveInt = ['epochs', 'batchSize', 'trainSize', 'valSize', 'stemStride'] as const;
   for (const k of positiveInt) if (!Number.isInteger(c[k]) || c[k] <= 0) throw new RangeError(`config: ${k} must be a positive integer, got ${c[k]}`);
   if (c.imageSize !== null && !(Number.isInteger(c.imageSize) && c.imageSize > 0)) throw new RangeError(`config: imageSize must be a positive integer or null, got ${c.imageSize}`);
+  if (!Number.isInteger(c.noAugEpochs) || c.noAugEpochs < 0) throw new RangeError(`config: noAugEpochs must be a non-negative integer, got ${c.noAugEpochs}`);
   if (!Number.isInteger(c.saveEvery) || c.saveEvery < 0) throw new RangeError(`config: saveEvery must be a non-negative integer, got ${c.saveEvery}`);
   for (const k of ['lr', 'minLr', 'warmupEpochs', 'weightDecay', 'mixup', 'cutmix', 'cropPadding'] as const) {
     if (!(c[k] >= 0) || !Number.isFinite(c[k])) throw new RangeError(`config: ${k} must be a non-negative number, got ${c[k]}`);

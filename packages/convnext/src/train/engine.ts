@@ -227,7 +227,8 @@ export async function train(
   const ema = c.emaDecay !== null ? new ModelEma(model, { decay: c.emaDecay, emaModel: runModel(c, numClasses, inChans) }) : null;
   const NORMALIZE = datasetNormalization(c.dataset, inChans);
   const optimizer = new AdamW(convnextParamGroups(model, { weightDecay: c.weightDecay }), { lr: c.lr, betas: [0.9, 0.999], eps: 1e-8, weightDecay: c.weightDecay });
-  const loaderOpts: LoaderOptions = { batchSize: c.batchSize, seed: c.seed, augment: trainAugment(c), normalize: NORMALIZE };
+  const augmentUntilEpoch = c.epochs - c.noAugEpochs;
+  const loaderOpts: LoaderOptions = { batchSize: c.batchSize, seed: c.seed, augment: trainAugment(c), normalize: NORMALIZE, ...(c.noAugEpochs > 0 ? { augmentUntilEpoch } : {}) };
   const loader = new DataLoader(trainSet, loaderOpts);
   const valLoader = new DataLoader(valSet, { batchSize: Math.min(256, c.batchSize * 2), shuffle: false, dropLast: false, normalize: NORMALIZE });
   const stepsPerEpoch = loader.batchesPerEpoch;
@@ -292,7 +293,7 @@ export async function train(
         const host = await prefetch.next(epoch, b);
         const loss = tidy(() => {
           const { images, labels } = hostBatchToTensors(host);
-          const { images: x, targets } = mixBatch(images, labels, trainSet.classes.length, { mixupAlpha: c.mixup, cutmixAlpha: c.cutmix, labelSmoothing: c.labelSmoothing }, mixGen);
+          const { images: x, targets } = mixBatch(images, labels, trainSet.classes.length, epoch < augmentUntilEpoch ? { mixupAlpha: c.mixup, cutmixAlpha: c.cutmix, labelSmoothing: c.labelSmoothing } : { labelSmoothing: c.labelSmoothing }, mixGen);
           // Labelled for `--profile` (free when not profiling).
           const l = recordFunction('model.forward', () => crossEntropy(model.forward(x), targets));
           const value = l.item();

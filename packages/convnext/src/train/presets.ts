@@ -37,7 +37,9 @@ export const TRAIN_PRESETS: Readonly<Record<string, Partial<TrainConfig>>> = {
   // downsampling dropping a row and column): +1 point in a 4-epoch A/B for 1.26x the step
   // time, so 15 epochs fit where 16 did. No flips: every shoe in Fashion-MNIST faces left,
   // and crops and flips together cost 3 points in the same A/B.
-  'fashion-mnist': { ...SMALL_GREY, dataset: 'fashion-mnist', imageSize: 32, epochs: 15 },
+  // The last 3 epochs see the plain pictures (--no-aug-epochs): 91.75% against 91.47% with
+  // pad-and-crop to the end, the same first 12 epochs bit for bit.
+  'fashion-mnist': { ...SMALL_GREY, dataset: 'fashion-mnist', imageSize: 32, epochs: 15, noAugEpochs: 3 },
   // Digits are not mirror-symmetric: no flips (measured: 99.48% in 16 epochs at 28x28).
   mnist: { ...SMALL_GREY, dataset: 'mnist' },
 };

@@ -13,20 +13,6 @@ import { spawn } from 'node:child_process';
 
 /** The V8 flag that turns relaxed SIMD on in Node 20. */
 export const RELAXED_SIMD_FLAG = '--experimental-wasm-relaxed-simd';
-/** Commands that run for minutes: their child also compiles wasm with TurboFan from the start. */
-const LONG_RUNNING = new Set(['train', 'roadmap-ablation']);
-
-/**
- * The V8 flags of the re-executed child for command `cmd`: relaxed SIMD, and for long runs
- * `--no-liftoff`. With V8's default tiering every kernel starts in the baseline compiler
- * and is recompiled in the background once hot; on two cores, busy with the kernels' own
- * threads, that took the first 150-330 training steps at 60-80% speed (measured on the
- * Fashion-MNIST preset), where `--no-liftoff` reaches full speed within 30 steps.
- */
-export function reexecFlags(cmd: string | undefined): string[] {
-  return cmd !== undefined && LONG_RUNNING.has(cmd) ? [RELAXED_SIMD_FLAG, '--no-liftoff'] : [RELAXED_SIMD_FLAG];
-}
-
 /** Set in the re-executed child (so it never re-executes again). */
 const CHILD_MARK = 'TSGRAD_RELAXED_SIMD_CHILD';
 /** Commands that compute (on wasm unless another backend is named). */
@@ -77,12 +63,12 @@ export function relaxedSimdReexecReason(argv: readonly string[], env: NodeJS.Pro
 }
 
 /**
- * Runs this script again as a child with {@link reexecFlags} (same Node, same execArgv,
- * same arguments, stdio inherited), forwarding SIGINT, SIGTERM and SIGHUP to it;
+ * Runs this script again as a child with {@link RELAXED_SIMD_FLAG} (same Node, same
+ * execArgv, same arguments, stdio inherited), forwarding SIGINT, SIGTERM and SIGHUP to it;
  * resolves with the child's exit code (128 + signal number when a signal ended it).
  */
 export function reexecWithRelaxedSimd(script: string, argv: readonly string[]): Promise<number> {
-  const child = spawn(process.execPath, [...process.execArgv, ...reexecFlags(argv[0]), script, ...argv], {
+  const child = spawn(process.execPath, [...process.execArgv, RELAXED_SIMD_FLAG, script, ...argv], {
     stdio: 'inherit',
     env: { ...process.env, [CHILD_MARK]: '1' },
     // Its own group: a terminal's group-wide Ctrl-C reaches only us, and we forward it once.

@@ -76,8 +76,9 @@ export interface TrainConfig {
   readonly remode: EraseMode;
   /**
    * Train the last this many epochs (all of them when it is `epochs` or more) on plain
-   * images: no crop, flip, RandAugment, erasing or mixup/cutmix (label smoothing stays). The augmentation regularises the early epochs;
-   * the plain ones fit the images as they are tested, at the schedule's low learning rates.
+   * images: no crop, flip, RandAugment, erasing or mixup/cutmix (label smoothing stays).
+   * The augmentation regularises the early epochs; the plain ones fit the images as they
+   * are tested, at the schedule's low learning rates.
    */
   readonly noAugEpochs: number;
   /** Clip the gradient's global norm to this (null: no clipping). */

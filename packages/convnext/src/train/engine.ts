@@ -227,8 +227,9 @@ export async function train(
   const ema = c.emaDecay !== null ? new ModelEma(model, { decay: c.emaDecay, emaModel: runModel(c, numClasses, inChans) }) : null;
   const NORMALIZE = datasetNormalization(c.dataset, inChans);
   const optimizer = new AdamW(convnextParamGroups(model, { weightDecay: c.weightDecay }), { lr: c.lr, betas: [0.9, 0.999], eps: 1e-8, weightDecay: c.weightDecay });
+  // Epochs from this one on see plain images (--no-aug-epochs).
   const augmentUntilEpoch = c.epochs - c.noAugEpochs;
-  const loaderOpts: LoaderOptions = { batchSize: c.batchSize, seed: c.seed, augment: trainAugment(c), normalize: NORMALIZE, ...(c.noAugEpochs > 0 ? { augmentUntilEpoch } : {}) };
+  const loaderOpts: LoaderOptions = { batchSize: c.batchSize, seed: c.seed, augment: trainAugment(c), normalize: NORMALIZE, augmentUntilEpoch };
   const loader = new DataLoader(trainSet, loaderOpts);
   const valLoader = new DataLoader(valSet, { batchSize: Math.min(256, c.batchSize * 2), shuffle: false, dropLast: false, normalize: NORMALIZE });
   const stepsPerEpoch = loader.batchesPerEpoch;

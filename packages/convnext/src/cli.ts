@@ -88,6 +88,8 @@ Options (defaults in brackets):
   --depths a,b,c,d     a custom architecture: blocks per stage (with --dims)
   --dims a,b,c,d       channels per stage
   --stem-stride N      4 is official (224x224 inputs), 2 suits 32x32 images [${defaultTrainConfig.stemStride}]
+  --stem-kernel N      stem kernel >= the stride: larger overlaps neighbouring patches
+                       (padded to keep H/stride) [the stride: the paper's patchify]
   --dataset NAME       ${DATASET_NAMES.join(' ')} [${defaultTrainConfig.dataset}]
   --data-dir DIR       the dataset's files (see Datasets below)
   --in-chans N         model input channels: 3 repeats grey images to RGB [the dataset's: 1 grey, 3 colour]
@@ -170,6 +172,7 @@ Options (defaults: the official ImageNet model):
   --in-chans N         input channels [3]
   --num-classes N      classes of the head [1000]
   --stem-stride N      [4]
+  --stem-kernel N      stem kernel, >= the stride [the stride]
   --kernel-size N      depthwise kernel [7]
   --depth N            table rows down to: 1 stages, 2 blocks, 3 layers in blocks [2]
   --run DIR            take the architecture and input of a training run (its checkpoint)
@@ -309,6 +312,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
       preset: { type: 'string' },
       model: { type: 'string' },
       'stem-stride': { type: 'string' },
+      'stem-kernel': { type: 'string' },
       depths: { type: 'string' },
       dims: { type: 'string' },
       dataset: { type: 'string' },
@@ -364,6 +368,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
     depths: values.depths === undefined ? d.depths : list('depths', values.depths),
     dims: values.dims === undefined ? d.dims : list('dims', values.dims),
     stemStride: num('stem-stride', values['stem-stride'], d.stemStride, true),
+    stemKernel: values['stem-kernel'] === undefined ? d.stemKernel : num('stem-kernel', values['stem-kernel'], 0, true),
     dropPath: num('drop-path', values['drop-path'], d.dropPath),
     dataset: datasetFlag(values.dataset) ?? d.dataset,
     dataDir: values['data-dir'] ?? d.dataDir,
@@ -497,7 +502,7 @@ async function runTrain(argv: readonly string[]): Promise<number> {
         onBackend: (m) => console.log(m),
         onStart: (i) => {
           prof?.start(i);
-          console.log(`tsgrad: ConvNeXt-${i.config.depths || i.config.dims ? 'custom' : i.config.model} (${(i.parameters / 1e6).toFixed(2)}M parameters, stem stride ${i.config.stemStride}) on ${i.dataset} (${i.imageShape.join('x')} images), backend ${i.backend}`);
+          console.log(`tsgrad: ConvNeXt-${i.config.depths || i.config.dims ? 'custom' : i.config.model} (${(i.parameters / 1e6).toFixed(2)}M parameters, stem stride ${i.config.stemStride}${i.config.stemKernel && i.config.stemKernel !== i.config.stemStride ? `, kernel ${i.config.stemKernel}` : ''}) on ${i.dataset} (${i.imageShape.join('x')} images), backend ${i.backend}`);
           console.log(`${i.config.epochs} epochs x ${i.stepsPerEpoch} steps, batch ${i.config.batchSize}, AdamW lr ${i.config.lr} (cosine, warmup ${i.config.warmupEpochs} epochs), weight decay ${i.config.weightDecay}, label smoothing ${i.config.labelSmoothing}`);
           if (i.resumedAt > 0) console.log(`resuming at step ${i.resumedAt} of ${i.totalSteps}`);
           bar = new ProgressBar(i.totalSteps, i.resumedAt);
@@ -616,6 +621,7 @@ export async function parseInfoArgs(argv: readonly string[]): Promise<InfoArgs> 
       'in-chans': { type: 'string' },
       'num-classes': { type: 'string' },
       'stem-stride': { type: 'string' },
+      'stem-kernel': { type: 'string' },
       'kernel-size': { type: 'string' },
       depth: { type: 'string' },
       run: { type: 'string' },
@@ -634,6 +640,7 @@ export async function parseInfoArgs(argv: readonly string[]): Promise<InfoArgs> 
       ...(c.depths ? { depths: c.depths } : {}),
       ...(c.dims ? { dims: c.dims } : {}),
       stemStride: c.stemStride,
+      ...(c.stemKernel ? { stemKernel: c.stemKernel } : {}),
       numClasses: inp.numClasses,
       inChans: inp.inChans,
       inputSize: inp.imageSize,
@@ -656,6 +663,7 @@ export async function parseInfoArgs(argv: readonly string[]): Promise<InfoArgs> 
     inChans: pos('in-chans', values['in-chans'], base.inChans ?? 3),
     numClasses: pos('num-classes', values['num-classes'], base.numClasses ?? 1000),
     stemStride: pos('stem-stride', values['stem-stride'], base.stemStride ?? 4),
+    ...(values['stem-kernel'] !== undefined || base.stemKernel !== undefined ? { stemKernel: pos('stem-kernel', values['stem-kernel'], base.stemKernel ?? 1) } : {}),
     kernelSize: pos('kernel-size', values['kernel-size'], 7),
     maxDepth: pos('depth', values.depth, 2),
   };

@@ -9,7 +9,7 @@
  * GELU, the residual add, the layer scale and the global average pool are not counted.
  * ConvNeXt-T at 224x224 is 4.47 GFLOPs (the paper's 4.5G).
  */
-import { CONVNEXT_VARIANTS, type ConvNeXtVariant } from './model.js';
+import { CONVNEXT_VARIANTS, checkStemKernel, stemPadding, type ConvNeXtVariant } from './model.js';
 
 /** The architecture and input to cost; every field has the official default. */
 export interface ConvNeXtCostOptions {
@@ -23,8 +23,10 @@ export interface ConvNeXtCostOptions {
   readonly inChans?: number;
   /** Classes (default 1000). */
   readonly numClasses?: number;
-  /** Stem kernel = stride (default 4). */
+  /** Stem stride (default 4). */
   readonly stemStride?: number;
+  /** Stem kernel (default: the stem stride; larger overlaps, see `ConvNeXtOptions.stemKernel`). */
+  readonly stemKernel?: number;
   /** Depthwise kernel (default 7). */
   readonly kernelSize?: number;
   /** Whether blocks have a layer-scale gamma (default true). */
@@ -76,6 +78,7 @@ export function convnextCost(opts: ConvNeXtCostOptions = {}): ConvNeXtCost {
   const inC = opts.inChans ?? 3;
   const K = opts.numClasses ?? 1000;
   const s = opts.stemStride ?? 4;
+  const sk = opts.stemKernel ?? s;
   const k = opts.kernelSize ?? 7;
   const ls = opts.layerScale ?? true;
   const N = opts.batch ?? 1;
@@ -83,6 +86,7 @@ export function convnextCost(opts: ConvNeXtCostOptions = {}): ConvNeXtCost {
   for (const [name, v] of [['inChans', inC], ['numClasses', K], ['stemStride', s], ['kernelSize', k], ['batch', N], ['input height', H], ['input width', W]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`convnextCost: ${name} must be a positive integer, got ${v}`);
   }
+  checkStemKernel('convnextCost', sk, s);
   if (H < 8 * s || W < 8 * s) throw new RangeError(`convnextCost: input ${H}x${W} is too small: with stem stride ${s} and three 2x downsamplings the model needs H, W >= ${8 * s}`);
 
   const layers: LayerCost[] = [];
@@ -106,12 +110,13 @@ export function convnextCost(opts: ConvNeXtCostOptions = {}): ConvNeXtCost {
   const linear = (name: string, depth: number, fin: number, fout: number, shape: number[]) =>
     leaf(name, 'Linear', depth, [...shape.slice(0, -1), fout], fin * fout + fout, (fin * fout * shape.slice(0, -1).reduce((a, b) => a * b, 1)) / N);
 
-  let [h, w] = [down(H, s), down(W, s)];
+  const stemSide = (n: number) => Math.floor((n + 2 * stemPadding(sk, s) - sk) / s) + 1;
+  let [h, w] = [stemSide(H), stemSide(W)];
   const stageShapes: number[][] = [];
   for (let i = 0; i < 4; i++) {
     const c = dims[i]!;
     if (i === 0) {
-      group('downsample_layers.0', 'Sequential', 1, () => [conv('downsample_layers.0.0', 2, inC, c, s, 1, h, w), norm('downsample_layers.0.1', 'LayerNorm2d', 2, [N, c, h, w], c)]);
+      group('downsample_layers.0', 'Sequential', 1, () => [conv('downsample_layers.0.0', 2, inC, c, sk, 1, h, w), norm('downsample_layers.0.1', 'LayerNorm2d', 2, [N, c, h, w], c)]);
     } else {
       const p = dims[i - 1]!;
       const [ph, pw] = [h, w];

@@ -23,6 +23,7 @@ export {
   convnextLarge,
   convnextXlarge,
   convnextParameterCount,
+  stemPadding,
   type ConvNeXtArch,
   type ConvNeXtVariant,
   type ConvNeXtOptions,

@@ -2,7 +2,7 @@
  * ConvNeXt (Liu et al. 2022, "A ConvNet for the 2020s") with the official module layout,
  * parameter names, shapes and initialisation (facebookresearch/ConvNeXt `models/convnext.py`),
  * every variant from atto to xlarge, and the options tsgrad adds (stem stride 2 for 32x32
- * images, kernel size).
+ * images, an overlapping stem kernel, kernel size).
  */
 import { defaultGenerator, full, fusedLinear, noGrad, tidy, type Generator, type Tensor } from '@tsgrad/core';
 import { Conv2d, DropPath, GELU, Identity, LayerNorm, LayerNorm2d, Linear, Module, ModuleList, Sequential, truncNormal_, zeros_ } from '@tsgrad/nn';
@@ -49,8 +49,15 @@ export interface ConvNeXtOptions {
   readonly layerScaleInitValue?: number;
   /** Multiplies the initial head weight and bias (default 1; 0.001 for fine-tuning). */
   readonly headInitScale?: number;
-  /** Stem kernel = stride (default 4, official; 2 keeps more resolution for 32x32 images). Not official. */
+  /** Stem stride (default 4, official; 2 keeps more resolution for 32x32 images). Not official. */
   readonly stemStride?: number;
+  /**
+   * Stem kernel (default: the stride, the paper's non-overlapping patchify). A larger kernel
+   * makes neighbouring patches overlap, zero-padded by {@link stemPadding} on each side so the
+   * stem still outputs `H / stemStride` (timm's `overlap` stems use 3x3/2, padding 1). Must be
+   * `>= stemStride`, and odd when the stride is 1. Not official.
+   */
+  readonly stemKernel?: number;
   /** Depthwise kernel size, odd (default 7). */
   readonly kernelSize?: number;
   /** LayerNorm epsilon (default 1e-6). */
@@ -159,7 +166,23 @@ function checkArch(depths: readonly number[], dims: readonly number[]): void {
 }
 
 /**
- * ConvNeXt: stem (k=s conv → channels-first LN), three downsampling layers (LN → 2×2/2 conv),
+ * Zero padding on each side of a `kernel`x`kernel` stem with stride `stride`:
+ * `ceil((kernel - stride) / 2)`, so that the stem maps `H` to `H / stride` (for `H` a multiple
+ * of the stride), as the non-overlapping patchify (kernel = stride, padding 0) does.
+ */
+export function stemPadding(kernel: number, stride: number): number {
+  return Math.ceil((kernel - stride) / 2);
+}
+
+/** Throws unless `kernel` is a valid stem kernel for `stride` (see {@link ConvNeXtOptions.stemKernel}). */
+export function checkStemKernel(who: string, kernel: number, stride: number): void {
+  if (!Number.isInteger(kernel) || kernel < stride) throw new RangeError(`${who}: stemKernel must be an integer >= stemStride (${stride}), got ${kernel}`);
+  // With stride 1 an even kernel's padding cannot keep H: the output would be H + 1.
+  if (stride === 1 && kernel % 2 === 0) throw new RangeError(`${who}: with stemStride 1 the stemKernel must be odd (an even kernel changes the map size), got ${kernel}`);
+}
+
+/**
+ * ConvNeXt: stem (k=s conv → channels-first LN; optionally an overlapping k>s conv), three downsampling layers (LN → 2×2/2 conv),
  * four stages of {@link Block}s, global average pool → LayerNorm → Linear head.
  * Parameter names equal the official checkpoints' (`downsample_layers.0.0.weight`,
  * `stages.2.5.dwconv.weight`, `stages.0.0.gamma`, `norm.weight`, `head.weight`, ...).
@@ -185,8 +208,10 @@ export class ConvNeXt extends Module {
   readonly inChans: number;
   /** Number of classes. */
   readonly numClasses: number;
-  /** Stem stride (= stem kernel). */
+  /** Stem stride. */
   readonly stemStride: number;
+  /** Stem kernel (equal to the stride unless the stem overlaps). */
+  readonly stemKernel: number;
   /** Depthwise kernel size. */
   readonly kernelSize: number;
   /** The variant's name, when built from one without overriding depths/dims. */
@@ -204,12 +229,14 @@ export class ConvNeXt extends Module {
     this.inChans = opts.inChans ?? 3;
     this.numClasses = opts.numClasses ?? 1000;
     this.stemStride = opts.stemStride ?? 4;
+    this.stemKernel = opts.stemKernel ?? this.stemStride;
     this.kernelSize = opts.kernelSize ?? 7;
     const eps = opts.eps ?? 1e-6;
     const g = opts.generator ?? defaultGenerator;
     if (!Number.isInteger(this.inChans) || this.inChans < 1) throw new RangeError(`ConvNeXt: inChans must be a positive integer, got ${this.inChans}`);
     if (!Number.isInteger(this.numClasses) || this.numClasses < 1) throw new RangeError(`ConvNeXt: numClasses must be a positive integer, got ${this.numClasses}`);
     if (!Number.isInteger(this.stemStride) || this.stemStride < 1) throw new RangeError(`ConvNeXt: stemStride must be a positive integer, got ${this.stemStride}`);
+    checkStemKernel('ConvNeXt', this.stemKernel, this.stemStride);
     if (!Number.isInteger(this.kernelSize) || this.kernelSize < 1 || this.kernelSize % 2 === 0) throw new RangeError(`ConvNeXt: kernelSize must be a positive odd integer, got ${this.kernelSize}`);
     const dpr = opts.dropPathRate ?? 0;
     if (!(dpr >= 0 && dpr < 1)) throw new RangeError(`ConvNeXt: dropPathRate must be in [0, 1), got ${dpr}`);
@@ -219,7 +246,8 @@ export class ConvNeXt extends Module {
     // Parameters are created outside any caller's scope; temporaries of the init are freed.
     tidy(() => {
       const ds = new ModuleList<Sequential>();
-      ds.append(new Sequential(new Conv2d(this.inChans, d0, this.stemStride, { stride: this.stemStride, generator: g }), new LayerNorm2d(d0, { eps })));
+      const stem = new Conv2d(this.inChans, d0, this.stemKernel, { stride: this.stemStride, padding: stemPadding(this.stemKernel, this.stemStride), generator: g });
+      ds.append(new Sequential(stem, new LayerNorm2d(d0, { eps })));
       for (let i = 0; i < 3; i++) {
         ds.append(new Sequential(new LayerNorm2d(dims[i]!, { eps }), new Conv2d(dims[i]!, dims[i + 1]!, 2, { stride: 2, generator: g })));
       }
@@ -350,6 +378,8 @@ export interface ParameterCountOptions {
   readonly numClasses?: number;
   /** Stem stride (default 4). */
   readonly stemStride?: number;
+  /** Stem kernel (default: the stem stride). */
+  readonly stemKernel?: number;
   /** Depthwise kernel (default 7). */
   readonly kernelSize?: number;
   /** Whether blocks have gamma (default true). */
@@ -358,17 +388,17 @@ export interface ParameterCountOptions {
 
 /**
  * The closed-form parameter count (reference §1.9), without building the model:
- * stem `(in·s² + 1)·C0 + 2·C0`, downsample `2·C_{i-1} + 4·C_{i-1}·C_i + C_i`, block
+ * stem `(in·k² + 1)·C0 + 2·C0` (k = stem kernel, the stride unless it overlaps), downsample `2·C_{i-1} + 4·C_{i-1}·C_i + C_i`, block
  * `8C² + (k² + 9)·C` (minus C without gamma), final norm `2·C3`, head `C3·K + K`.
  */
 export function convnextParameterCount(arch: ConvNeXtVariant | ConvNeXtArch, opts: ParameterCountOptions = {}): number {
   const { depths, dims } = typeof arch === 'string' ? CONVNEXT_VARIANTS[arch] : arch;
   const inC = opts.inChans ?? 3;
   const K = opts.numClasses ?? 1000;
-  const s = opts.stemStride ?? 4;
+  const sk = opts.stemKernel ?? opts.stemStride ?? 4;
   const k = opts.kernelSize ?? 7;
   const ls = (opts.layerScale ?? true) ? 1 : 0;
-  let n = (inC * s * s + 1) * dims[0] + 2 * dims[0];
+  let n = (inC * sk * sk + 1) * dims[0] + 2 * dims[0];
   for (let i = 1; i < 4; i++) n += 2 * dims[i - 1]! + 4 * dims[i - 1]! * dims[i]! + dims[i]!;
   for (let i = 0; i < 4; i++) n += depths[i]! * (8 * dims[i]! * dims[i]! + (k * k + 8 + ls) * dims[i]!);
   return n + 2 * dims[3] + dims[3] * K + K;

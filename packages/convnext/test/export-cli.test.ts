@@ -77,6 +77,45 @@ describe('export a trained run', () => {
   }, 60_000);
 });
 
+describe('a run with an overlapping stem (--stem-kernel 4, stride 2)', () => {
+  it('trains, says so in info, and its ONNX and safetensors exports give the run\'s logits and predictions', async () => {
+    const data = join(root, 'fashion');
+    const ov = join(root, 'overlap');
+    const r = await cli('train', '--dataset', 'fashion-mnist', '--data-dir', data, ...MICRO, '--stem-kernel', '4', '--out', ov);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/stem stride 2, kernel 4\)/);
+    expect((await cli('info', '--run', ov)).out).toMatch(/input \[1, 1, 28, 28\], stem stride 2 \(kernel 4, overlapping\), 10 classes/);
+    const pm = await loadRunForPredict(ov);
+    expect([pm.model.stemStride, pm.model.stemKernel]).toEqual([2, 4]);
+    expect(pm.model.stateDict()['downsample_layers.0.0.weight']!.shape).toEqual([8, 1, 4, 4]);
+    // ONNX: the stem's pads travel with it.
+    const onnx = join(root, 'overlap.onnx');
+    expect((await cli('export', ov, '--out', onnx)).code).toBe(0);
+    manualSeed(5);
+    const x = randn([2, 1, 28, 28]);
+    const ours = noGrad(() => pm.model.forward(x)).dataSync() as Float32Array;
+    const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(onnx)));
+    const res = await session.run({ input: new ort.Tensor('float32', Float32Array.from(x.dataSync() as Float32Array), [2, 1, 28, 28]) });
+    await session.release();
+    const theirs = res.logits!.data as Float32Array;
+    for (let i = 0; i < ours.length; i++) expect(Math.abs(theirs[i]! - ours[i]!)).toBeLessThan(1e-4);
+    // safetensors: shapes alone would say stride 4; the recorded stride rebuilds the model.
+    const st = join(root, 'overlap.safetensors');
+    expect((await cli('export', ov, '--out', st)).code).toBe(0);
+    expect(JSON.parse(decodeSafetensors(new Uint8Array(readFileSync(st))).metadata!['tsgrad.convnext']!)).toMatchObject({ stemStride: 2, stemKernel: 4 });
+    const png = new pngjs.PNG({ width: 30, height: 30 });
+    for (let i = 0; i < png.data.length; i++) png.data[i] = i % 4 === 3 ? 255 : (i * 53) % 256;
+    const img = join(root, 'y.png');
+    writeFileSync(img, pngjs.PNG.sync.write(png));
+    const fromRun = JSON.parse((await cli('predict', ov, img, '--json', '--backend', 'js')).out) as { results: unknown };
+    const fromExport = JSON.parse((await cli('predict', '--weights', st, img, '--json', '--backend', 'js')).out) as typeof fromRun;
+    expect(fromExport.results).toEqual(fromRun.results);
+    const bad = await cli('train', '--stem-kernel', '1', '--backend', 'js', '--out', join(root, 'bad'));
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('config: stemKernel must be an integer >= stemStride (2), got 1');
+  }, 120_000);
+});
+
 describe('export official weights and usage', () => {
   it('re-exports a .pth as timm safetensors with conv_mlp MLP weights', async () => {
     const m = new ConvNeXt({ depths: [1, 1, 1, 1], dims: [4, 8, 8, 8], numClasses: 1000 });

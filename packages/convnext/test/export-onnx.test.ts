@@ -51,6 +51,20 @@ describe('exportConvNeXtOnnx in onnxruntime-web (wasm)', () => {
     }
   }, 120_000);
 
+  it('an overlapping 4x4/2 stem (padding 1): same logits as tsgrad within 1e-4', async () => {
+    const model = new ConvNeXt({ depths: [1, 1, 1, 1], dims: [8, 16, 16, 24], inChans: 1, numClasses: 10, stemStride: 2, stemKernel: 4 });
+    randomizeWeights(model, 3);
+    model.eval();
+    const bytes = await exportConvNeXtOnnx(model, { imageSize: 32 });
+    manualSeed(7);
+    const x = randn([2, 1, 32, 32]);
+    const ours = Float32Array.from(noGrad(() => model.forward(x)).dataSync() as Float32Array);
+    const theirs = await ortLogits(bytes, Float32Array.from(x.dataSync() as Float32Array), [2, 1, 32, 32]);
+    expect(theirs.dims).toEqual([2, 10]);
+    expect(maxAbsDiff(theirs.data, ours)).toBeLessThan(1e-4);
+    expect(Math.max(...Array.from(ours, Math.abs))).toBeGreaterThan(0.1);
+  }, 120_000);
+
   it('a custom config (1-channel input, stem 4, kernel 5, no gamma, 7 classes) with dynamic height/width', async () => {
     const model = new ConvNeXt({ depths: [1, 2, 1, 1], dims: [8, 16, 24, 32], inChans: 1, numClasses: 7, kernelSize: 5, layerScaleInitValue: 0 });
     randomizeWeights(model, 2);

@@ -27,6 +27,21 @@ describe('convnextCost', () => {
     expect(convnextCost({ variant: 'atto', layerScale: false }).params).toBe(convnextParameterCount('atto', { layerScale: false }));
   });
 
+  it('costs an overlapping stem: k x k weights and FLOPs, the same map sizes', () => {
+    const opts = { depths: [1, 1, 1, 1], dims: [8, 16, 24, 32], inChans: 1, numClasses: 7, stemStride: 2, stemKernel: 4 };
+    const model = new ConvNeXt(opts);
+    const c = convnextCost({ ...opts, inputSize: 32 });
+    expect(c.params).toBe([...model.parameters()].reduce((a, p) => a + p.size, 0));
+    model.dispose();
+    const plain = convnextCost({ ...opts, stemKernel: 2, inputSize: 32 });
+    expect(c.stageShapes).toEqual(plain.stageShapes);
+    const stem = c.layers.find((r) => r.name === 'downsample_layers.0.0')!;
+    expect(stem).toMatchObject({ outputShape: [1, 8, 16, 16], params: 16 * 8 + 8, flops: 16 * 8 * 16 * 16 });
+    expect(c.flops - plain.flops).toBe((16 - 4) * 8 * 16 * 16);
+    expect(() => convnextCost({ stemStride: 4, stemKernel: 2 })).toThrow('convnextCost: stemKernel must be an integer >= stemStride (4), got 2');
+    expect(formatModelInfo({ ...opts, inputSize: 32 })).toMatch(/stem stride 2 \(kernel 4, overlapping\)/);
+  });
+
   it('gives the stage shapes and a per-layer table with official module names', () => {
     const c = convnextCost({ variant: 'tiny', batch: 2, inputSize: [224, 160] });
     expect(c.stageShapes).toEqual([[2, 96, 56, 40], [2, 192, 28, 20], [2, 384, 14, 10], [2, 768, 7, 5]]);

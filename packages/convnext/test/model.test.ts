@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Generator, memory, noGrad, randn, tidy } from '@tsgrad/core';
 import { DropPath, Identity } from '@tsgrad/nn';
-import { Block, CONVNEXT_VARIANTS, ConvNeXt, convnext, convnextLayerId, convnextParamGroups, convnextParameterCount, convnextTiny, type ConvNeXtVariant } from '@tsgrad/convnext';
+import { Block, CONVNEXT_VARIANTS, ConvNeXt, convnext, convnextLayerId, convnextParamGroups, convnextParameterCount, convnextTiny, stemPadding, type ConvNeXtVariant } from '@tsgrad/convnext';
 
 /** The reference table (§2), 1000 classes. */
 const REFERENCE_COUNTS: Record<ConvNeXtVariant, number> = {
@@ -42,6 +42,26 @@ describe('ConvNeXt variants', () => {
     expect(m.stateDict()['downsample_layers.0.0.weight']!.shape).toEqual([40, 1, 2, 2]);
     expect(m.stateDict()['stages.0.0.dwconv.weight']!.shape).toEqual([40, 1, 5, 5]);
     m.dispose();
+  });
+
+  it('an overlapping stem (kernel > stride) is padded to keep H / stride, and counted', () => {
+    expect([stemPadding(2, 2), stemPadding(4, 2), stemPadding(3, 2), stemPadding(7, 4), stemPadding(3, 1)]).toEqual([0, 1, 1, 2, 1]);
+    for (const [k, s, side] of [[4, 2, 32], [3, 2, 32], [7, 4, 64], [3, 1, 16], [2, 2, 28]] as const) {
+      const opts = { depths: [1, 1, 1, 1], dims: [8, 8, 16, 16], inChans: 1, numClasses: 3, stemStride: s, stemKernel: k, generator: new Generator(k) };
+      const m = new ConvNeXt(opts);
+      expect(m.stemKernel).toBe(k);
+      expect(m.stateDict()['downsample_layers.0.0.weight']!.shape).toEqual([8, 1, k, k]);
+      expect(m.numParameters()).toBe(convnextParameterCount({ depths: [1, 1, 1, 1], dims: [8, 8, 16, 16] }, { inChans: 1, numClasses: 3, stemStride: s, stemKernel: k }));
+      const f = tidy(() => noGrad(() => m.features(randn([2, 1, side, side]))).map((t) => t.shape));
+      expect(f).toEqual([0, 1, 2, 3].map((i) => [2, i < 2 ? 8 : 16, Math.floor(side / s / 2 ** i), Math.floor(side / s / 2 ** i)]));
+      m.dispose();
+    }
+    const plain = new ConvNeXt({ depths: [1, 1, 1, 1], dims: [4, 4, 4, 4], stemStride: 2 });
+    expect(plain.stemKernel).toBe(2);
+    plain.dispose();
+    expect(() => new ConvNeXt({ stemStride: 4, stemKernel: 3 })).toThrow('ConvNeXt: stemKernel must be an integer >= stemStride (4), got 3');
+    expect(() => new ConvNeXt({ stemStride: 1, stemKernel: 4 })).toThrow(/with stemStride 1 the stemKernel must be odd/);
+    expect(() => new ConvNeXt({ stemStride: 2, stemKernel: 2.5 })).toThrow(/stemKernel must be an integer/);
   });
 });
 

@@ -36,6 +36,15 @@ describe('inferConvNeXtArch', () => {
     expect(model.stateDict()['stages.1.1.pwconv2.weight']!.dataSync()).toEqual(src.stateDict()['stages.1.1.pwconv2.weight']!.dataSync());
   });
 
+  it('an overlapping stem: the kernel from the weights, the stride from the caller (default: the kernel)', () => {
+    const src = new ConvNeXt({ depths: [1, 1, 1, 1], dims: [8, 8, 16, 16], inChans: 1, numClasses: 3, stemStride: 2, stemKernel: 4 });
+    expect(inferConvNeXtArch(src.stateDict())).toMatchObject({ stemStride: 4, stemKernel: 4 });
+    const { model, arch } = convnextFromStateDict(src.stateDict(), undefined, 2);
+    expect(arch).toMatchObject({ stemStride: 2, stemKernel: 4 });
+    expect([model.stemStride, model.stemKernel]).toEqual([2, 4]);
+    expect(() => inferConvNeXtArch(src.stateDict(), 5)).toThrow('stem stride 5 does not fit the weights\' 4x4 stem kernel (the stride must be an integer from 1 to the kernel)');
+  });
+
   it('names what is wrong: not ConvNeXt, ConvNeXt V2, another variant', () => {
     expect(() => inferConvNeXtArch({ 'fc.weight': { shape: [2, 2] } })).toThrow(/not ConvNeXt weights: no 'downsample_layers.0.0.weight' \(have fc.weight\)/);
     expect(() => inferConvNeXtArch({ ...shapesOf('atto'), 'stages.0.0.grn.gamma': { shape: [1, 1, 1, 40] } })).toThrow(/ConvNeXt V2 weights \(GRN layers\)/);

@@ -18,8 +18,10 @@ export interface InferredArch {
   readonly inChans: number;
   /** Head classes. */
   readonly numClasses: number;
-  /** Stem kernel = stride. */
+  /** Stem stride: the kernel (the official patchify) unless the caller knows otherwise. */
   readonly stemStride: number;
+  /** Stem kernel, from the weight's shape. */
+  readonly stemKernel: number;
   /** Depthwise kernel. */
   readonly kernelSize: number;
   /** Whether blocks have layer scale (`gamma`). */
@@ -34,8 +36,13 @@ function shapeOf(sd: Record<string, { shape: readonly number[] }>, key: string):
   return t.shape;
 }
 
-/** Reads the architecture from a state dict in official naming (see {@link InferredArch}). */
-export function inferConvNeXtArch(sd: Record<string, { shape: readonly number[] }>): InferredArch {
+/**
+ * Reads the architecture from a state dict in official naming (see {@link InferredArch}).
+ * Shapes do not say the stem's stride: it is the kernel (the official patchify) unless
+ * `stemStride` is given (an overlapping stem's, e.g. from the `tsgrad.convnext` metadata
+ * of a safetensors export).
+ */
+export function inferConvNeXtArch(sd: Record<string, { shape: readonly number[] }>, stemStride?: number): InferredArch {
   if (Object.keys(sd).some((k) => /\.grn\./.test(k))) throw new CheckpointError('these are ConvNeXt V2 weights (GRN layers); only ConvNeXt (V1) is supported');
   const stem = shapeOf(sd, 'downsample_layers.0.0.weight');
   const dims = [stem[0]!, 0, 0, 0] as [number, number, number, number];
@@ -53,16 +60,21 @@ export function inferConvNeXtArch(sd: Record<string, { shape: readonly number[] 
   }
   const head = shapeOf(sd, 'head.weight');
   const variant = (Object.keys(CONVNEXT_VARIANTS) as ConvNeXtVariant[]).find((v) => CONVNEXT_VARIANTS[v].depths.join() === depths.join() && CONVNEXT_VARIANTS[v].dims.join() === dims.join()) ?? null;
-  return { depths, dims, inChans: stem[1]!, numClasses: head[0]!, stemStride: stem[2]!, kernelSize, layerScale, variant };
+  const stemKernel = stem[2]!;
+  if (stemStride !== undefined && !(Number.isInteger(stemStride) && stemStride >= 1 && stemStride <= stemKernel)) {
+    throw new CheckpointError(`stem stride ${stemStride} does not fit the weights' ${stemKernel}x${stemKernel} stem kernel (the stride must be an integer from 1 to the kernel)`);
+  }
+  return { depths, dims, inChans: stem[1]!, numClasses: head[0]!, stemStride: stemStride ?? stemKernel, stemKernel, kernelSize, layerScale, variant };
 }
 
 /**
  * A ConvNeXt holding the weights of `stateDict` (official or timm names, loaded strictly).
- * With `expect`, a variant whose depths/dims differ from the weights' is an error naming both.
+ * With `expect`, a variant whose depths/dims differ from the weights' is an error naming both;
+ * `stemStride` is for an overlapping stem (see {@link inferConvNeXtArch}).
  */
-export function convnextFromStateDict(stateDict: Record<string, Tensor>, expect?: ConvNeXtVariant): { model: ConvNeXt; arch: InferredArch } {
+export function convnextFromStateDict(stateDict: Record<string, Tensor>, expect?: ConvNeXtVariant, stemStride?: number): { model: ConvNeXt; arch: InferredArch } {
   const sd = toOfficialConvNeXtStateDict(stateDict);
-  const arch = inferConvNeXtArch(sd);
+  const arch = inferConvNeXtArch(sd, stemStride);
   if (expect !== undefined && arch.variant !== expect) {
     const want = CONVNEXT_VARIANTS[expect];
     if (!want) throw new RangeError(`unknown ConvNeXt variant '${expect}' (have ${Object.keys(CONVNEXT_VARIANTS).join(', ')})`);
@@ -75,6 +87,7 @@ export function convnextFromStateDict(stateDict: Record<string, Tensor>, expect?
     inChans: arch.inChans,
     numClasses: arch.numClasses,
     stemStride: arch.stemStride,
+    stemKernel: arch.stemKernel,
     kernelSize: arch.kernelSize,
     ...(arch.layerScale ? {} : { layerScaleInitValue: 0 }),
   };

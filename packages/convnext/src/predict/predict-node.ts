@@ -69,6 +69,19 @@ export async function loadWeightsFile(path: string): Promise<WeightsFile> {
   return { tensors: loaded.tensors, metadata: loaded.metadata ?? {} };
 }
 
+/**
+ * The stem stride a tsgrad safetensors export recorded (`tsgrad.convnext`), needed when the
+ * stem overlaps (its kernel then differs from the stride); undefined without one.
+ */
+function exportedStemStride(meta: Readonly<Record<string, string>>): number | undefined {
+  try {
+    const arch = meta['tsgrad.convnext'] === undefined ? undefined : (JSON.parse(meta['tsgrad.convnext']!) as { stemStride?: unknown });
+    return typeof arch?.stemStride === 'number' ? arch.stemStride : undefined;
+  } catch {
+    throw new CheckpointError(`the 'tsgrad.convnext' metadata is not valid JSON`);
+  }
+}
+
 /** What `tsgrad-convnext export` records about a run in the safetensors metadata, when valid. */
 function exportedRunInfo(meta: Readonly<Record<string, string>>): { classes?: string[]; normalization?: Normalization; imageSize?: number; cropPct?: number; maxSide?: number } {
   const parse = (k: string): unknown => {
@@ -126,7 +139,7 @@ export interface WeightsPredictOptions {
  */
 export async function loadWeightsForPredict(path: string, o: WeightsPredictOptions = {}): Promise<PredictModel & { readonly arch: InferredArch }> {
   const { tensors: sd, metadata } = await loadWeightsFile(path);
-  const { model, arch } = convnextFromStateDict(sd, o.model);
+  const { model, arch } = convnextFromStateDict(sd, o.model, exportedStemStride(metadata));
   for (const t of Object.values(sd)) t.dispose();
   model.eval();
   // A file written by `tsgrad-convnext export` from a run carries its classes, normalisation and input size.

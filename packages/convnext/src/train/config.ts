@@ -2,7 +2,7 @@
 import { DATASET_NAMES, type DatasetName } from '../data/datasets.js';
 import { parseRandAugment } from '../data/randaugment.js';
 import type { EraseMode } from '../data/random-erasing.js';
-import type { ConvNeXtVariant } from '../model.js';
+import { checkStemKernel, type ConvNeXtVariant } from '../model.js';
 
 /** Everything a training run needs to know; {@link defaultTrainConfig} fills the rest. */
 export interface TrainConfig {
@@ -14,6 +14,8 @@ export interface TrainConfig {
   readonly dims: readonly number[] | null;
   /** Stem stride: 4 is official (224x224 inputs); 2 keeps resolution for 32x32 images (default 2). */
   readonly stemStride: number;
+  /** Stem kernel: null (default) for the stride (the paper's patchify); larger overlaps neighbouring patches (ConvNeXtOptions.stemKernel). */
+  readonly stemKernel: number | null;
   /** Maximum stochastic depth rate (default 0). */
   readonly dropPath: number;
   /** Dataset: the built-in `shapes`, `fashion-mnist`, `mnist`, `cifar10`, `cifar100` read from files, or `folder` (an image folder at `dataDir`). */
@@ -101,6 +103,7 @@ export const defaultTrainConfig: TrainConfig = {
   depths: null,
   dims: null,
   stemStride: 2,
+  stemKernel: null,
   dropPath: 0,
   dataset: 'shapes',
   dataDir: null,
@@ -142,6 +145,7 @@ export const defaultTrainConfig: TrainConfig = {
 export function checkConfig(c: TrainConfig): TrainConfig {
   const positiveInt = ['epochs', 'batchSize', 'trainSize', 'valSize', 'stemStride'] as const;
   for (const k of positiveInt) if (!Number.isInteger(c[k]) || c[k] <= 0) throw new RangeError(`config: ${k} must be a positive integer, got ${c[k]}`);
+  if (c.stemKernel !== null && c.stemKernel !== undefined) checkStemKernel('config', c.stemKernel, c.stemStride);
   if (c.imageSize !== null && !(Number.isInteger(c.imageSize) && c.imageSize > 0)) throw new RangeError(`config: imageSize must be a positive integer or null, got ${c.imageSize}`);
   if (!Number.isInteger(c.noAugEpochs) || c.noAugEpochs < 0) throw new RangeError(`config: noAugEpochs must be a non-negative integer, got ${c.noAugEpochs}`);
   if (!Number.isInteger(c.saveEvery) || c.saveEvery < 0) throw new RangeError(`config: saveEvery must be a non-negative integer, got ${c.saveEvery}`);

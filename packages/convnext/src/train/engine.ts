@@ -173,6 +173,8 @@ export function runModel(c: TrainConfig, numClasses: number, inChans: number, op
     numClasses,
     inChans,
     stemStride: c.stemStride,
+    // Checkpoints from before the option have no stemKernel: the stride, as they were built.
+    ...(c.stemKernel ? { stemKernel: c.stemKernel } : {}),
     ...(opts.dropPath ? { dropPathRate: opts.dropPath } : {}),
     ...(opts.generator ? { generator: opts.generator } : {}),
   });

@@ -90,6 +90,7 @@ Options (defaults in brackets):
   --stem-stride N      4 is official (224x224 inputs), 2 suits 32x32 images [${defaultTrainConfig.stemStride}]
   --stem-kernel N      stem kernel >= the stride: larger overlaps neighbouring patches
                        (padded to keep H/stride) [the stride: the paper's patchify]
+  --downsample-kernel N  kernel of the three 2x downsampling convs; larger overlaps [2]
   --dataset NAME       ${DATASET_NAMES.join(' ')} [${defaultTrainConfig.dataset}]
   --data-dir DIR       the dataset's files (see Datasets below)
   --in-chans N         model input channels: 3 repeats grey images to RGB [the dataset's: 1 grey, 3 colour]
@@ -173,6 +174,7 @@ Options (defaults: the official ImageNet model):
   --num-classes N      classes of the head [1000]
   --stem-stride N      [4]
   --stem-kernel N      stem kernel, >= the stride [the stride]
+  --downsample-kernel N  kernel of the downsampling convs [2]
   --kernel-size N      depthwise kernel [7]
   --depth N            table rows down to: 1 stages, 2 blocks, 3 layers in blocks [2]
   --run DIR            take the architecture and input of a training run (its checkpoint)
@@ -313,6 +315,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
       model: { type: 'string' },
       'stem-stride': { type: 'string' },
       'stem-kernel': { type: 'string' },
+      'downsample-kernel': { type: 'string' },
       depths: { type: 'string' },
       dims: { type: 'string' },
       dataset: { type: 'string' },
@@ -369,6 +372,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
     dims: values.dims === undefined ? d.dims : list('dims', values.dims),
     stemStride: num('stem-stride', values['stem-stride'], d.stemStride, true),
     stemKernel: values['stem-kernel'] === undefined ? d.stemKernel : num('stem-kernel', values['stem-kernel'], 0, true),
+    downsampleKernel: num('downsample-kernel', values['downsample-kernel'], d.downsampleKernel, true),
     dropPath: num('drop-path', values['drop-path'], d.dropPath),
     dataset: datasetFlag(values.dataset) ?? d.dataset,
     dataDir: values['data-dir'] ?? d.dataDir,
@@ -502,7 +506,7 @@ async function runTrain(argv: readonly string[]): Promise<number> {
         onBackend: (m) => console.log(m),
         onStart: (i) => {
           prof?.start(i);
-          console.log(`tsgrad: ConvNeXt-${i.config.depths || i.config.dims ? 'custom' : i.config.model} (${(i.parameters / 1e6).toFixed(2)}M parameters, stem stride ${i.config.stemStride}${i.config.stemKernel && i.config.stemKernel !== i.config.stemStride ? `, kernel ${i.config.stemKernel}` : ''}) on ${i.dataset} (${i.imageShape.join('x')} images), backend ${i.backend}`);
+          console.log(`tsgrad: ConvNeXt-${i.config.depths || i.config.dims ? 'custom' : i.config.model} (${(i.parameters / 1e6).toFixed(2)}M parameters, stem stride ${i.config.stemStride}${i.config.stemKernel && i.config.stemKernel !== i.config.stemStride ? `, kernel ${i.config.stemKernel}` : ''}${i.config.downsampleKernel !== 2 ? `, downsampling kernel ${i.config.downsampleKernel}` : ''}) on ${i.dataset} (${i.imageShape.join('x')} images), backend ${i.backend}`);
           console.log(`${i.config.epochs} epochs x ${i.stepsPerEpoch} steps, batch ${i.config.batchSize}, AdamW lr ${i.config.lr} (cosine, warmup ${i.config.warmupEpochs} epochs), weight decay ${i.config.weightDecay}, label smoothing ${i.config.labelSmoothing}`);
           if (i.resumedAt > 0) console.log(`resuming at step ${i.resumedAt} of ${i.totalSteps}`);
           bar = new ProgressBar(i.totalSteps, i.resumedAt);
@@ -622,6 +626,7 @@ export async function parseInfoArgs(argv: readonly string[]): Promise<InfoArgs> 
       'num-classes': { type: 'string' },
       'stem-stride': { type: 'string' },
       'stem-kernel': { type: 'string' },
+      'downsample-kernel': { type: 'string' },
       'kernel-size': { type: 'string' },
       depth: { type: 'string' },
       run: { type: 'string' },
@@ -641,6 +646,7 @@ export async function parseInfoArgs(argv: readonly string[]): Promise<InfoArgs> 
       ...(c.dims ? { dims: c.dims } : {}),
       stemStride: c.stemStride,
       ...(c.stemKernel ? { stemKernel: c.stemKernel } : {}),
+      downsampleKernel: c.downsampleKernel ?? 2,
       numClasses: inp.numClasses,
       inChans: inp.inChans,
       inputSize: inp.imageSize,
@@ -664,6 +670,7 @@ export async function parseInfoArgs(argv: readonly string[]): Promise<InfoArgs> 
     numClasses: pos('num-classes', values['num-classes'], base.numClasses ?? 1000),
     stemStride: pos('stem-stride', values['stem-stride'], base.stemStride ?? 4),
     ...(values['stem-kernel'] !== undefined || base.stemKernel !== undefined ? { stemKernel: pos('stem-kernel', values['stem-kernel'], base.stemKernel ?? 1) } : {}),
+    downsampleKernel: pos('downsample-kernel', values['downsample-kernel'], base.downsampleKernel ?? 2),
     kernelSize: pos('kernel-size', values['kernel-size'], 7),
     maxDepth: pos('depth', values.depth, 2),
   };

@@ -9,7 +9,7 @@
  * GELU, the residual add, the layer scale and the global average pool are not counted.
  * ConvNeXt-T at 224x224 is 4.47 GFLOPs (the paper's 4.5G).
  */
-import { CONVNEXT_VARIANTS, checkStemKernel, stemPadding, type ConvNeXtVariant } from './model.js';
+import { CONVNEXT_VARIANTS, checkDownsampleKernel, checkStemKernel, overlapPadding, type ConvNeXtVariant } from './model.js';
 
 /** The architecture and input to cost; every field has the official default. */
 export interface ConvNeXtCostOptions {
@@ -27,6 +27,8 @@ export interface ConvNeXtCostOptions {
   readonly stemStride?: number;
   /** Stem kernel (default: the stem stride; larger overlaps, see `ConvNeXtOptions.stemKernel`). */
   readonly stemKernel?: number;
+  /** Kernel of the downsampling convs (default 2; larger overlaps, see `ConvNeXtOptions.downsampleKernel`). */
+  readonly downsampleKernel?: number;
   /** Depthwise kernel (default 7). */
   readonly kernelSize?: number;
   /** Whether blocks have a layer-scale gamma (default true). */
@@ -65,8 +67,8 @@ export interface ConvNeXtCost {
   readonly stageShapes: readonly (readonly number[])[];
 }
 
-/** Output side of a conv with kernel = stride = `s` and no padding (PyTorch's floor). */
-const down = (n: number, s: number) => Math.floor((n - s) / s) + 1;
+/** Output side of a `k`x`k` conv with stride `s` padded by `overlapPadding(k, s)` (PyTorch's floor). */
+const outSide = (n: number, k: number, s: number) => Math.floor((n + 2 * overlapPadding(k, s) - k) / s) + 1;
 
 /** Per-layer shapes, parameters and FLOPs of a ConvNeXt (see the module comment for the FLOP convention). */
 export function convnextCost(opts: ConvNeXtCostOptions = {}): ConvNeXtCost {
@@ -79,6 +81,7 @@ export function convnextCost(opts: ConvNeXtCostOptions = {}): ConvNeXtCost {
   const K = opts.numClasses ?? 1000;
   const s = opts.stemStride ?? 4;
   const sk = opts.stemKernel ?? s;
+  const dk = opts.downsampleKernel ?? 2;
   const k = opts.kernelSize ?? 7;
   const ls = opts.layerScale ?? true;
   const N = opts.batch ?? 1;
@@ -87,6 +90,7 @@ export function convnextCost(opts: ConvNeXtCostOptions = {}): ConvNeXtCost {
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`convnextCost: ${name} must be a positive integer, got ${v}`);
   }
   checkStemKernel('convnextCost', sk, s);
+  checkDownsampleKernel('convnextCost', dk);
   if (H < 8 * s || W < 8 * s) throw new RangeError(`convnextCost: input ${H}x${W} is too small: with stem stride ${s} and three 2x downsamplings the model needs H, W >= ${8 * s}`);
 
   const layers: LayerCost[] = [];
@@ -110,8 +114,7 @@ export function convnextCost(opts: ConvNeXtCostOptions = {}): ConvNeXtCost {
   const linear = (name: string, depth: number, fin: number, fout: number, shape: number[]) =>
     leaf(name, 'Linear', depth, [...shape.slice(0, -1), fout], fin * fout + fout, (fin * fout * shape.slice(0, -1).reduce((a, b) => a * b, 1)) / N);
 
-  const stemSide = (n: number) => Math.floor((n + 2 * stemPadding(sk, s) - sk) / s) + 1;
-  let [h, w] = [stemSide(H), stemSide(W)];
+  let [h, w] = [outSide(H, sk, s), outSide(W, sk, s)];
   const stageShapes: number[][] = [];
   for (let i = 0; i < 4; i++) {
     const c = dims[i]!;
@@ -120,8 +123,8 @@ export function convnextCost(opts: ConvNeXtCostOptions = {}): ConvNeXtCost {
     } else {
       const p = dims[i - 1]!;
       const [ph, pw] = [h, w];
-      [h, w] = [down(h, 2), down(w, 2)];
-      group(`downsample_layers.${i}`, 'Sequential', 1, () => [norm(`downsample_layers.${i}.0`, 'LayerNorm2d', 2, [N, p, ph, pw], p), conv(`downsample_layers.${i}.1`, 2, p, c, 2, 1, h, w)]);
+      [h, w] = [outSide(h, dk, 2), outSide(w, dk, 2)];
+      group(`downsample_layers.${i}`, 'Sequential', 1, () => [norm(`downsample_layers.${i}.0`, 'LayerNorm2d', 2, [N, p, ph, pw], p), conv(`downsample_layers.${i}.1`, 2, p, c, dk, 1, h, w)]);
     }
     group(`stages.${i}`, 'Sequential', 1, () =>
       Array.from({ length: depths[i]! }, (_, j) => {

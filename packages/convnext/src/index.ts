@@ -23,7 +23,7 @@ export {
   convnextLarge,
   convnextXlarge,
   convnextParameterCount,
-  stemPadding,
+  overlapPadding,
   type ConvNeXtArch,
   type ConvNeXtVariant,
   type ConvNeXtOptions,

@@ -34,7 +34,7 @@ export function formatModelInfo(opts: ModelInfoOptions = {}): string {
   const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('   ');
   const rule = '='.repeat(widths.reduce((a, b) => a + b + 3, -3));
   return [
-    `${title}: input ${shape(input)}, stem stride ${opts.stemStride ?? 4}${opts.stemKernel !== undefined && opts.stemKernel !== (opts.stemStride ?? 4) ? ` (kernel ${opts.stemKernel}, overlapping)` : ''}, ${opts.numClasses ?? 1000} classes`,
+    `${title}: input ${shape(input)}, stem stride ${opts.stemStride ?? 4}${opts.stemKernel !== undefined && opts.stemKernel !== (opts.stemStride ?? 4) ? ` (kernel ${opts.stemKernel}, overlapping)` : ''}${(opts.downsampleKernel ?? 2) !== 2 ? `, downsampling kernel ${opts.downsampleKernel}` : ''}, ${opts.numClasses ?? 1000} classes`,
     rule,
     line(head),
     rule,

@@ -53,11 +53,17 @@ export interface ConvNeXtOptions {
   readonly stemStride?: number;
   /**
    * Stem kernel (default: the stride, the paper's non-overlapping patchify). A larger kernel
-   * makes neighbouring patches overlap, zero-padded by {@link stemPadding} on each side so the
+   * makes neighbouring patches overlap, zero-padded by {@link overlapPadding} on each side so the
    * stem still outputs `H / stemStride` (timm's `overlap` stems use 3x3/2, padding 1). Must be
    * `>= stemStride`, and odd when the stride is 1. Not official.
    */
   readonly stemKernel?: number;
+  /**
+   * Kernel of the three downsampling convs (default 2: the paper's 2x2/2). Larger overlaps
+   * neighbouring cells, zero-padded by {@link overlapPadding}`(k, 2)`: an even side is halved as
+   * before, an odd side may round up instead of down (7 → 4 with kernel 3, → 3 with 2). Not official.
+   */
+  readonly downsampleKernel?: number;
   /** Depthwise kernel size, odd (default 7). */
   readonly kernelSize?: number;
   /** LayerNorm epsilon (default 1e-6). */
@@ -166,11 +172,12 @@ function checkArch(depths: readonly number[], dims: readonly number[]): void {
 }
 
 /**
- * Zero padding on each side of a `kernel`x`kernel` stem with stride `stride`:
- * `ceil((kernel - stride) / 2)`, so that the stem maps `H` to `H / stride` (for `H` a multiple
- * of the stride), as the non-overlapping patchify (kernel = stride, padding 0) does.
+ * Zero padding on each side of a `kernel`x`kernel` conv with stride `stride` (the stem, or a
+ * downsampling layer with stride 2): `ceil((kernel - stride) / 2)`, so that it maps `H` to
+ * `H / stride` (for `H` a multiple of the stride), as the non-overlapping patchify
+ * (kernel = stride, padding 0) does.
  */
-export function stemPadding(kernel: number, stride: number): number {
+export function overlapPadding(kernel: number, stride: number): number {
   return Math.ceil((kernel - stride) / 2);
 }
 
@@ -181,8 +188,13 @@ export function checkStemKernel(who: string, kernel: number, stride: number): vo
   if (stride === 1 && kernel % 2 === 0) throw new RangeError(`${who}: with stemStride 1 the stemKernel must be odd (an even kernel changes the map size), got ${kernel}`);
 }
 
+/** Throws unless `kernel` is a valid downsampling kernel (see {@link ConvNeXtOptions.downsampleKernel}). */
+export function checkDownsampleKernel(who: string, kernel: number): void {
+  if (!Number.isInteger(kernel) || kernel < 2) throw new RangeError(`${who}: downsampleKernel must be an integer >= 2 (the stride), got ${kernel}`);
+}
+
 /**
- * ConvNeXt: stem (k=s conv → channels-first LN; optionally an overlapping k>s conv), three downsampling layers (LN → 2×2/2 conv),
+ * ConvNeXt: stem (k=s conv → channels-first LN; optionally an overlapping k>s conv), three downsampling layers (LN → 2×2/2 conv, or an overlapping k×k/2),
  * four stages of {@link Block}s, global average pool → LayerNorm → Linear head.
  * Parameter names equal the official checkpoints' (`downsample_layers.0.0.weight`,
  * `stages.2.5.dwconv.weight`, `stages.0.0.gamma`, `norm.weight`, `head.weight`, ...).
@@ -212,6 +224,8 @@ export class ConvNeXt extends Module {
   readonly stemStride: number;
   /** Stem kernel (equal to the stride unless the stem overlaps). */
   readonly stemKernel: number;
+  /** Kernel of the downsampling convs (2 unless they overlap). */
+  readonly downsampleKernel: number;
   /** Depthwise kernel size. */
   readonly kernelSize: number;
   /** The variant's name, when built from one without overriding depths/dims. */
@@ -230,6 +244,7 @@ export class ConvNeXt extends Module {
     this.numClasses = opts.numClasses ?? 1000;
     this.stemStride = opts.stemStride ?? 4;
     this.stemKernel = opts.stemKernel ?? this.stemStride;
+    this.downsampleKernel = opts.downsampleKernel ?? 2;
     this.kernelSize = opts.kernelSize ?? 7;
     const eps = opts.eps ?? 1e-6;
     const g = opts.generator ?? defaultGenerator;
@@ -237,6 +252,7 @@ export class ConvNeXt extends Module {
     if (!Number.isInteger(this.numClasses) || this.numClasses < 1) throw new RangeError(`ConvNeXt: numClasses must be a positive integer, got ${this.numClasses}`);
     if (!Number.isInteger(this.stemStride) || this.stemStride < 1) throw new RangeError(`ConvNeXt: stemStride must be a positive integer, got ${this.stemStride}`);
     checkStemKernel('ConvNeXt', this.stemKernel, this.stemStride);
+    checkDownsampleKernel('ConvNeXt', this.downsampleKernel);
     if (!Number.isInteger(this.kernelSize) || this.kernelSize < 1 || this.kernelSize % 2 === 0) throw new RangeError(`ConvNeXt: kernelSize must be a positive odd integer, got ${this.kernelSize}`);
     const dpr = opts.dropPathRate ?? 0;
     if (!(dpr >= 0 && dpr < 1)) throw new RangeError(`ConvNeXt: dropPathRate must be in [0, 1), got ${dpr}`);
@@ -246,10 +262,11 @@ export class ConvNeXt extends Module {
     // Parameters are created outside any caller's scope; temporaries of the init are freed.
     tidy(() => {
       const ds = new ModuleList<Sequential>();
-      const stem = new Conv2d(this.inChans, d0, this.stemKernel, { stride: this.stemStride, padding: stemPadding(this.stemKernel, this.stemStride), generator: g });
+      const stem = new Conv2d(this.inChans, d0, this.stemKernel, { stride: this.stemStride, padding: overlapPadding(this.stemKernel, this.stemStride), generator: g });
       ds.append(new Sequential(stem, new LayerNorm2d(d0, { eps })));
       for (let i = 0; i < 3; i++) {
-        ds.append(new Sequential(new LayerNorm2d(dims[i]!, { eps }), new Conv2d(dims[i]!, dims[i + 1]!, 2, { stride: 2, generator: g })));
+        const dk = this.downsampleKernel;
+        ds.append(new Sequential(new LayerNorm2d(dims[i]!, { eps }), new Conv2d(dims[i]!, dims[i + 1]!, dk, { stride: 2, padding: overlapPadding(dk, 2), generator: g })));
       }
       this.downsample_layers = ds;
 
@@ -380,6 +397,8 @@ export interface ParameterCountOptions {
   readonly stemStride?: number;
   /** Stem kernel (default: the stem stride). */
   readonly stemKernel?: number;
+  /** Downsampling kernel (default 2). */
+  readonly downsampleKernel?: number;
   /** Depthwise kernel (default 7). */
   readonly kernelSize?: number;
   /** Whether blocks have gamma (default true). */
@@ -388,7 +407,8 @@ export interface ParameterCountOptions {
 
 /**
  * The closed-form parameter count (reference §1.9), without building the model:
- * stem `(in·k² + 1)·C0 + 2·C0` (k = stem kernel, the stride unless it overlaps), downsample `2·C_{i-1} + 4·C_{i-1}·C_i + C_i`, block
+ * stem `(in·k² + 1)·C0 + 2·C0` (k = stem kernel, the stride unless it overlaps), downsample
+ * `2·C_{i-1} + d²·C_{i-1}·C_i + C_i` (d = the downsampling kernel, 2 by default), block
  * `8C² + (k² + 9)·C` (minus C without gamma), final norm `2·C3`, head `C3·K + K`.
  */
 export function convnextParameterCount(arch: ConvNeXtVariant | ConvNeXtArch, opts: ParameterCountOptions = {}): number {
@@ -399,7 +419,8 @@ export function convnextParameterCount(arch: ConvNeXtVariant | ConvNeXtArch, opt
   const k = opts.kernelSize ?? 7;
   const ls = (opts.layerScale ?? true) ? 1 : 0;
   let n = (inC * sk * sk + 1) * dims[0] + 2 * dims[0];
-  for (let i = 1; i < 4; i++) n += 2 * dims[i - 1]! + 4 * dims[i - 1]! * dims[i]! + dims[i]!;
+  const dk = opts.downsampleKernel ?? 2;
+  for (let i = 1; i < 4; i++) n += 2 * dims[i - 1]! + dk * dk * dims[i - 1]! * dims[i]! + dims[i]!;
   for (let i = 0; i < 4; i++) n += depths[i]! * (8 * dims[i]! * dims[i]! + (k * k + 8 + ls) * dims[i]!);
   return n + 2 * dims[3] + dims[3] * K + K;
 }

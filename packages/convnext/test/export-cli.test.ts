@@ -77,16 +77,16 @@ describe('export a trained run', () => {
   }, 60_000);
 });
 
-describe('a run with an overlapping stem (--stem-kernel 4, stride 2)', () => {
+describe('a run with an overlapping stem and downsampling (--stem-kernel 4 with stride 2, --downsample-kernel 3)', () => {
   it('trains, says so in info, and its ONNX and safetensors exports give the run\'s logits and predictions', async () => {
     const data = join(root, 'fashion');
     const ov = join(root, 'overlap');
-    const r = await cli('train', '--dataset', 'fashion-mnist', '--data-dir', data, ...MICRO, '--stem-kernel', '4', '--out', ov);
+    const r = await cli('train', '--dataset', 'fashion-mnist', '--data-dir', data, ...MICRO, '--stem-kernel', '4', '--downsample-kernel', '3', '--out', ov);
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/stem stride 2, kernel 4\)/);
-    expect((await cli('info', '--run', ov)).out).toMatch(/input \[1, 1, 28, 28\], stem stride 2 \(kernel 4, overlapping\), 10 classes/);
+    expect(r.out).toMatch(/stem stride 2, kernel 4, downsampling kernel 3\)/);
+    expect((await cli('info', '--run', ov)).out).toMatch(/input \[1, 1, 28, 28\], stem stride 2 \(kernel 4, overlapping\), downsampling kernel 3, 10 classes/);
     const pm = await loadRunForPredict(ov);
-    expect([pm.model.stemStride, pm.model.stemKernel]).toEqual([2, 4]);
+    expect([pm.model.stemStride, pm.model.stemKernel, pm.model.downsampleKernel]).toEqual([2, 4, 3]);
     expect(pm.model.stateDict()['downsample_layers.0.0.weight']!.shape).toEqual([8, 1, 4, 4]);
     // ONNX: the stem's pads travel with it.
     const onnx = join(root, 'overlap.onnx');
@@ -102,7 +102,7 @@ describe('a run with an overlapping stem (--stem-kernel 4, stride 2)', () => {
     // safetensors: shapes alone would say stride 4; the recorded stride rebuilds the model.
     const st = join(root, 'overlap.safetensors');
     expect((await cli('export', ov, '--out', st)).code).toBe(0);
-    expect(JSON.parse(decodeSafetensors(new Uint8Array(readFileSync(st))).metadata!['tsgrad.convnext']!)).toMatchObject({ stemStride: 2, stemKernel: 4 });
+    expect(JSON.parse(decodeSafetensors(new Uint8Array(readFileSync(st))).metadata!['tsgrad.convnext']!)).toMatchObject({ stemStride: 2, stemKernel: 4, downsampleKernel: 3 });
     const png = new pngjs.PNG({ width: 30, height: 30 });
     for (let i = 0; i < png.data.length; i++) png.data[i] = i % 4 === 3 ? 255 : (i * 53) % 256;
     const img = join(root, 'y.png');
@@ -113,6 +113,7 @@ describe('a run with an overlapping stem (--stem-kernel 4, stride 2)', () => {
     const bad = await cli('train', '--stem-kernel', '1', '--backend', 'js', '--out', join(root, 'bad'));
     expect(bad.code).toBe(1);
     expect(bad.err).toContain('config: stemKernel must be an integer >= stemStride (2), got 1');
+    expect((await cli('train', '--downsample-kernel', '1', '--backend', 'js', '--out', join(root, 'bad'))).err).toContain('config: downsampleKernel must be an integer >= 2 (the stride), got 1');
   }, 120_000);
 });
 

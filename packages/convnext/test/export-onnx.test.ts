@@ -51,8 +51,8 @@ describe('exportConvNeXtOnnx in onnxruntime-web (wasm)', () => {
     }
   }, 120_000);
 
-  it('an overlapping 4x4/2 stem (padding 1): same logits as tsgrad within 1e-4', async () => {
-    const model = new ConvNeXt({ depths: [1, 1, 1, 1], dims: [8, 16, 16, 24], inChans: 1, numClasses: 10, stemStride: 2, stemKernel: 4 });
+  it('an overlapping 4x4/2 stem (padding 1) and 3x3/2 downsampling (padding 1): same logits as tsgrad within 1e-4', async () => {
+    const model = new ConvNeXt({ depths: [1, 1, 1, 1], dims: [8, 16, 16, 24], inChans: 1, numClasses: 10, stemStride: 2, stemKernel: 4, downsampleKernel: 3 });
     randomizeWeights(model, 3);
     model.eval();
     const bytes = await exportConvNeXtOnnx(model, { imageSize: 32 });

@@ -42,6 +42,18 @@ describe('convnextCost', () => {
     expect(formatModelInfo({ ...opts, inputSize: 32 })).toMatch(/stem stride 2 \(kernel 4, overlapping\)/);
   });
 
+  it('costs overlapping downsampling convs: d x d weights, odd sides rounded up as the model does', () => {
+    const opts = { depths: [1, 1, 1, 1], dims: [8, 16, 24, 32], inChans: 1, numClasses: 7, stemStride: 2, downsampleKernel: 3 };
+    const model = new ConvNeXt(opts);
+    const c = convnextCost({ ...opts, inputSize: 28 });
+    expect(c.params).toBe([...model.parameters()].reduce((a, p) => a + p.size, 0));
+    model.dispose();
+    expect(c.stageShapes.map((s) => s[2])).toEqual([14, 7, 4, 2]);
+    expect(c.layers.find((r) => r.name === 'downsample_layers.2.1')).toMatchObject({ outputShape: [1, 24, 4, 4], params: 9 * 16 * 24 + 24, flops: 9 * 16 * 24 * 16 });
+    expect(formatModelInfo({ ...opts, inputSize: 28 })).toMatch(/stem stride 2, downsampling kernel 3, 7 classes/);
+    expect(() => convnextCost({ downsampleKernel: 0 })).toThrow(/downsampleKernel must be an integer >= 2/);
+  });
+
   it('gives the stage shapes and a per-layer table with official module names', () => {
     const c = convnextCost({ variant: 'tiny', batch: 2, inputSize: [224, 160] });
     expect(c.stageShapes).toEqual([[2, 96, 56, 40], [2, 192, 28, 20], [2, 384, 14, 10], [2, 768, 7, 5]]);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Generator, memory, noGrad, randn, tidy } from '@tsgrad/core';
 import { DropPath, Identity } from '@tsgrad/nn';
-import { Block, CONVNEXT_VARIANTS, ConvNeXt, convnext, convnextLayerId, convnextParamGroups, convnextParameterCount, convnextTiny, stemPadding, type ConvNeXtVariant } from '@tsgrad/convnext';
+import { Block, CONVNEXT_VARIANTS, ConvNeXt, convnext, convnextLayerId, convnextParamGroups, convnextParameterCount, convnextTiny, overlapPadding, type ConvNeXtVariant } from '@tsgrad/convnext';
 
 /** The reference table (§2), 1000 classes. */
 const REFERENCE_COUNTS: Record<ConvNeXtVariant, number> = {
@@ -45,7 +45,7 @@ describe('ConvNeXt variants', () => {
   });
 
   it('an overlapping stem (kernel > stride) is padded to keep H / stride, and counted', () => {
-    expect([stemPadding(2, 2), stemPadding(4, 2), stemPadding(3, 2), stemPadding(7, 4), stemPadding(3, 1)]).toEqual([0, 1, 1, 2, 1]);
+    expect([overlapPadding(2, 2), overlapPadding(4, 2), overlapPadding(3, 2), overlapPadding(7, 4), overlapPadding(3, 1)]).toEqual([0, 1, 1, 2, 1]);
     for (const [k, s, side] of [[4, 2, 32], [3, 2, 32], [7, 4, 64], [3, 1, 16], [2, 2, 28]] as const) {
       const opts = { depths: [1, 1, 1, 1], dims: [8, 8, 16, 16], inChans: 1, numClasses: 3, stemStride: s, stemKernel: k, generator: new Generator(k) };
       const m = new ConvNeXt(opts);
@@ -62,6 +62,19 @@ describe('ConvNeXt variants', () => {
     expect(() => new ConvNeXt({ stemStride: 4, stemKernel: 3 })).toThrow('ConvNeXt: stemKernel must be an integer >= stemStride (4), got 3');
     expect(() => new ConvNeXt({ stemStride: 1, stemKernel: 4 })).toThrow(/with stemStride 1 the stemKernel must be odd/);
     expect(() => new ConvNeXt({ stemStride: 2, stemKernel: 2.5 })).toThrow(/stemKernel must be an integer/);
+  });
+
+  it('overlapping downsampling convs (kernel > 2) halve even sides as before and round odd ones up', () => {
+    for (const [dk, side, maps] of [[3, 32, [16, 8, 4, 2]], [4, 32, [16, 8, 4, 2]], [3, 28, [14, 7, 4, 2]], [2, 28, [14, 7, 3, 1]]] as const) {
+      const m = new ConvNeXt({ depths: [1, 1, 1, 1], dims: [8, 8, 16, 16], inChans: 1, numClasses: 3, stemStride: 2, downsampleKernel: dk, generator: new Generator(dk) });
+      expect(m.downsampleKernel).toBe(dk);
+      expect(m.stateDict()['downsample_layers.2.1.weight']!.shape).toEqual([16, 8, dk, dk]);
+      expect(m.numParameters()).toBe(convnextParameterCount({ depths: [1, 1, 1, 1], dims: [8, 8, 16, 16] }, { inChans: 1, numClasses: 3, stemStride: 2, downsampleKernel: dk }));
+      const f = tidy(() => noGrad(() => m.features(randn([1, 1, side, side]))).map((t) => t.shape[2]));
+      expect(f).toEqual([...maps]);
+      m.dispose();
+    }
+    expect(() => new ConvNeXt({ downsampleKernel: 1 })).toThrow('ConvNeXt: downsampleKernel must be an integer >= 2 (the stride), got 1');
   });
 });
 

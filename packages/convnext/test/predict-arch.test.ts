@@ -37,11 +37,11 @@ describe('inferConvNeXtArch', () => {
   });
 
   it('an overlapping stem: the kernel from the weights, the stride from the caller (default: the kernel)', () => {
-    const src = new ConvNeXt({ depths: [1, 1, 1, 1], dims: [8, 8, 16, 16], inChans: 1, numClasses: 3, stemStride: 2, stemKernel: 4 });
-    expect(inferConvNeXtArch(src.stateDict())).toMatchObject({ stemStride: 4, stemKernel: 4 });
+    const src = new ConvNeXt({ depths: [1, 1, 1, 1], dims: [8, 8, 16, 16], inChans: 1, numClasses: 3, stemStride: 2, stemKernel: 4, downsampleKernel: 3 });
+    expect(inferConvNeXtArch(src.stateDict())).toMatchObject({ stemStride: 4, stemKernel: 4, downsampleKernel: 3 });
     const { model, arch } = convnextFromStateDict(src.stateDict(), undefined, 2);
-    expect(arch).toMatchObject({ stemStride: 2, stemKernel: 4 });
-    expect([model.stemStride, model.stemKernel]).toEqual([2, 4]);
+    expect(arch).toMatchObject({ stemStride: 2, stemKernel: 4, downsampleKernel: 3 });
+    expect([model.stemStride, model.stemKernel, model.downsampleKernel]).toEqual([2, 4, 3]);
     expect(() => inferConvNeXtArch(src.stateDict(), 5)).toThrow('stem stride 5 does not fit the weights\' 4x4 stem kernel (the stride must be an integer from 1 to the kernel)');
   });
 

@@ -39,6 +39,6 @@ export function convnextExportStateDict(model: ConvNeXt, opts: Pick<SafetensorsE
  */
 export async function exportConvNeXtSafetensors(model: ConvNeXt, opts: SafetensorsExportOptions = {}): Promise<Uint8Array> {
   const sd = convnextExportStateDict(model, opts);
-  const arch = { depths: model.depths, dims: model.dims, inChans: model.inChans, numClasses: model.numClasses, stemStride: model.stemStride, ...(model.stemKernel !== model.stemStride ? { stemKernel: model.stemKernel } : {}), kernelSize: model.kernelSize, naming: opts.naming ?? 'official' };
+  const arch = { depths: model.depths, dims: model.dims, inChans: model.inChans, numClasses: model.numClasses, stemStride: model.stemStride, ...(model.stemKernel !== model.stemStride ? { stemKernel: model.stemKernel } : {}), ...(model.downsampleKernel !== 2 ? { downsampleKernel: model.downsampleKernel } : {}), kernelSize: model.kernelSize, naming: opts.naming ?? 'official' };
   return encodeSafetensors(sd, { ...(opts.metadata ?? {}), format: 'pt', 'tsgrad.convnext': JSON.stringify(arch) });
 }

@@ -22,6 +22,8 @@ export interface InferredArch {
   readonly stemStride: number;
   /** Stem kernel, from the weight's shape. */
   readonly stemKernel: number;
+  /** Kernel of the downsampling convs (2 in official weights). */
+  readonly downsampleKernel: number;
   /** Depthwise kernel. */
   readonly kernelSize: number;
   /** Whether blocks have layer scale (`gamma`). */
@@ -47,6 +49,7 @@ export function inferConvNeXtArch(sd: Record<string, { shape: readonly number[] 
   const stem = shapeOf(sd, 'downsample_layers.0.0.weight');
   const dims = [stem[0]!, 0, 0, 0] as [number, number, number, number];
   for (let i = 1; i < 4; i++) dims[i] = shapeOf(sd, `downsample_layers.${i}.1.weight`)[0]!;
+  const downsampleKernel = shapeOf(sd, 'downsample_layers.1.1.weight')[2]!;
   const depths = [0, 0, 0, 0] as [number, number, number, number];
   let kernelSize = 7;
   let layerScale = false;
@@ -64,7 +67,7 @@ export function inferConvNeXtArch(sd: Record<string, { shape: readonly number[] 
   if (stemStride !== undefined && !(Number.isInteger(stemStride) && stemStride >= 1 && stemStride <= stemKernel)) {
     throw new CheckpointError(`stem stride ${stemStride} does not fit the weights' ${stemKernel}x${stemKernel} stem kernel (the stride must be an integer from 1 to the kernel)`);
   }
-  return { depths, dims, inChans: stem[1]!, numClasses: head[0]!, stemStride: stemStride ?? stemKernel, stemKernel, kernelSize, layerScale, variant };
+  return { depths, dims, inChans: stem[1]!, numClasses: head[0]!, stemStride: stemStride ?? stemKernel, stemKernel, downsampleKernel, kernelSize, layerScale, variant };
 }
 
 /**
@@ -88,6 +91,7 @@ export function convnextFromStateDict(stateDict: Record<string, Tensor>, expect?
     numClasses: arch.numClasses,
     stemStride: arch.stemStride,
     stemKernel: arch.stemKernel,
+    downsampleKernel: arch.downsampleKernel,
     kernelSize: arch.kernelSize,
     ...(arch.layerScale ? {} : { layerScaleInitValue: 0 }),
   };

@@ -2,7 +2,7 @@
 import { DATASET_NAMES, type DatasetName } from '../data/datasets.js';
 import { parseRandAugment } from '../data/randaugment.js';
 import type { EraseMode } from '../data/random-erasing.js';
-import { checkStemKernel, type ConvNeXtVariant } from '../model.js';
+import { checkDownsampleKernel, checkStemKernel, type ConvNeXtVariant } from '../model.js';
 
 /** Everything a training run needs to know; {@link defaultTrainConfig} fills the rest. */
 export interface TrainConfig {
@@ -16,6 +16,8 @@ export interface TrainConfig {
   readonly stemStride: number;
   /** Stem kernel: null (default) for the stride (the paper's patchify); larger overlaps neighbouring patches (ConvNeXtOptions.stemKernel). */
   readonly stemKernel: number | null;
+  /** Kernel of the downsampling convs: 2 (default) is the paper's; larger overlaps neighbouring cells (ConvNeXtOptions.downsampleKernel). */
+  readonly downsampleKernel: number;
   /** Maximum stochastic depth rate (default 0). */
   readonly dropPath: number;
   /** Dataset: the built-in `shapes`, `fashion-mnist`, `mnist`, `cifar10`, `cifar100` read from files, or `folder` (an image folder at `dataDir`). */
@@ -104,6 +106,7 @@ export const defaultTrainConfig: TrainConfig = {
   dims: null,
   stemStride: 2,
   stemKernel: null,
+  downsampleKernel: 2,
   dropPath: 0,
   dataset: 'shapes',
   dataDir: null,
@@ -146,6 +149,8 @@ export function checkConfig(c: TrainConfig): TrainConfig {
   const positiveInt = ['epochs', 'batchSize', 'trainSize', 'valSize', 'stemStride'] as const;
   for (const k of positiveInt) if (!Number.isInteger(c[k]) || c[k] <= 0) throw new RangeError(`config: ${k} must be a positive integer, got ${c[k]}`);
   if (c.stemKernel !== null && c.stemKernel !== undefined) checkStemKernel('config', c.stemKernel, c.stemStride);
+  // Configurations saved before the option have none: the paper's 2.
+  if (c.downsampleKernel !== undefined) checkDownsampleKernel('config', c.downsampleKernel);
   if (c.imageSize !== null && !(Number.isInteger(c.imageSize) && c.imageSize > 0)) throw new RangeError(`config: imageSize must be a positive integer or null, got ${c.imageSize}`);
   if (!Number.isInteger(c.noAugEpochs) || c.noAugEpochs < 0) throw new RangeError(`config: noAugEpochs must be a non-negative integer, got ${c.noAugEpochs}`);
   if (!Number.isInteger(c.saveEvery) || c.saveEvery < 0) throw new RangeError(`config: saveEvery must be a non-negative integer, got ${c.saveEvery}`);

@@ -175,6 +175,7 @@ export function runModel(c: TrainConfig, numClasses: number, inChans: number, op
     stemStride: c.stemStride,
     // Checkpoints from before the option have no stemKernel: the stride, as they were built.
     ...(c.stemKernel ? { stemKernel: c.stemKernel } : {}),
+    ...(c.downsampleKernel ? { downsampleKernel: c.downsampleKernel } : {}),
     ...(opts.dropPath ? { dropPathRate: opts.dropPath } : {}),
     ...(opts.generator ? { generator: opts.generator } : {}),
   });

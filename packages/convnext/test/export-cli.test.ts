@@ -29,6 +29,19 @@ beforeAll(async () => {
   expect(r.code, r.err).toBe(0);
 }, 120_000);
 
+/** onnxruntime-web on the exported file gives the run's logits (a seeded batch of two 28x28 grey pictures, 10 classes). */
+async function expectOnnxMatchesRun(file: string, pm: Awaited<ReturnType<typeof loadRunForPredict>>, seed: number): Promise<void> {
+  manualSeed(seed);
+  const x = randn([2, 1, 28, 28]);
+  const ours = noGrad(() => pm.model.forward(x)).dataSync() as Float32Array;
+  const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(file)));
+  const res = await session.run({ input: new ort.Tensor('float32', Float32Array.from(x.dataSync() as Float32Array), [2, 1, 28, 28]) });
+  await session.release();
+  const theirs = res.logits!.data as Float32Array;
+  expect(res.logits!.dims).toEqual([2, 10]);
+  for (let i = 0; i < ours.length; i++) expect(Math.abs(theirs[i]! - ours[i]!)).toBeLessThan(1e-4);
+}
+
 describe('export a trained run', () => {
   it("to ONNX: onnxruntime-web gives the run's logits (1 grey channel, 28x28, batch 2)", async () => {
     const out = join(root, 'fmnist.onnx');
@@ -36,16 +49,7 @@ describe('export a trained run', () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/wrote .*fmnist\.onnx: ONNX \(opset 17, input \[batch, 1, 28, 28\]\), \d+\.\d\d MB/);
-    const pm = await loadRunForPredict(run);
-    manualSeed(3);
-    const x = randn([2, 1, 28, 28]);
-    const ours = noGrad(() => pm.model.forward(x)).dataSync() as Float32Array;
-    const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(out)));
-    const res = await session.run({ input: new ort.Tensor('float32', Float32Array.from(x.dataSync() as Float32Array), [2, 1, 28, 28]) });
-    await session.release();
-    const theirs = res.logits!.data as Float32Array;
-    expect(res.logits!.dims).toEqual([2, 10]);
-    for (let i = 0; i < ours.length; i++) expect(Math.abs(theirs[i]! - ours[i]!)).toBeLessThan(1e-4);
+    await expectOnnxMatchesRun(out, await loadRunForPredict(run), 3);
   }, 60_000);
 
   it('to safetensors with official and timm names: the weights load back, with the class names in the metadata', async () => {
@@ -91,14 +95,7 @@ describe('a run with an overlapping stem and downsampling (--stem-kernel 4 with 
     // ONNX: the stem's pads travel with it.
     const onnx = join(root, 'overlap.onnx');
     expect((await cli('export', ov, '--out', onnx)).code).toBe(0);
-    manualSeed(5);
-    const x = randn([2, 1, 28, 28]);
-    const ours = noGrad(() => pm.model.forward(x)).dataSync() as Float32Array;
-    const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(onnx)));
-    const res = await session.run({ input: new ort.Tensor('float32', Float32Array.from(x.dataSync() as Float32Array), [2, 1, 28, 28]) });
-    await session.release();
-    const theirs = res.logits!.data as Float32Array;
-    for (let i = 0; i < ours.length; i++) expect(Math.abs(theirs[i]! - ours[i]!)).toBeLessThan(1e-4);
+    await expectOnnxMatchesRun(onnx, pm, 5);
     // safetensors: shapes alone would say stride 4; the recorded stride rebuilds the model.
     const st = join(root, 'overlap.safetensors');
     expect((await cli('export', ov, '--out', st)).code).toBe(0);

@@ -3,7 +3,7 @@
  * structure (no tracing), with the weights as initializers and a dynamic batch dimension.
  *
  * Op mapping (each matches the model's forward in eval mode):
- * - stem / downsampling conv → `Conv` (kernel = stride, or an overlapping stem with its pads); depthwise conv → `Conv` with `group = C`
+ * - stem / downsampling conv → `Conv` (kernel = stride, or an overlapping kernel with its pads); depthwise conv → `Conv` with `group = C`
  * - channels-first LayerNorm (`LayerNorm2d`) → `Transpose` NCHW→NHWC, `LayerNormalization`
  *   (axis -1), `Transpose` back; the block's channels-last LayerNorm → `LayerNormalization`
  * - `pwconv1`/`pwconv2` on NHWC → `MatMul` with the transposed weight, then `Add` bias

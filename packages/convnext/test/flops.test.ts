@@ -2,7 +2,15 @@
 import { describe, expect, it } from 'vitest';
 import { convnextCost, convnextFlops } from '../src/flops.js';
 import { formatFlops, formatModelInfo } from '../src/info.js';
-import { CONVNEXT_VARIANTS, ConvNeXt, convnextParameterCount, type ConvNeXtVariant } from '../src/model.js';
+import { CONVNEXT_VARIANTS, ConvNeXt, convnextParameterCount, type ConvNeXtOptions, type ConvNeXtVariant } from '../src/model.js';
+
+/** The parameters of the model `opts` builds, counted tensor by tensor (the model is freed). */
+function builtParameters(opts: ConvNeXtOptions): number {
+  const model = new ConvNeXt(opts);
+  const n = [...model.parameters()].reduce((a, p) => a + p.size, 0);
+  model.dispose();
+  return n;
+}
 
 describe('convnextCost', () => {
   // Measured in PyTorch on an official-layout ConvNeXt: forward hooks on every Conv2d/Linear summing
@@ -21,18 +29,14 @@ describe('convnextCost', () => {
     }
     expect(convnextCost({ variant: 'tiny' }).params).toBe(28_589_128);
     const opts = { depths: [1, 0, 2, 1], dims: [8, 16, 24, 32], inChans: 1, numClasses: 7, stemStride: 2, kernelSize: 5 };
-    const model = new ConvNeXt(opts);
-    expect(convnextCost({ ...opts, inputSize: 32 }).params).toBe([...model.parameters()].reduce((a, p) => a + p.size, 0));
-    model.dispose();
+    expect(convnextCost({ ...opts, inputSize: 32 }).params).toBe(builtParameters(opts));
     expect(convnextCost({ variant: 'atto', layerScale: false }).params).toBe(convnextParameterCount('atto', { layerScale: false }));
   });
 
   it('costs an overlapping stem: k x k weights and FLOPs, the same map sizes', () => {
     const opts = { depths: [1, 1, 1, 1], dims: [8, 16, 24, 32], inChans: 1, numClasses: 7, stemStride: 2, stemKernel: 4 };
-    const model = new ConvNeXt(opts);
     const c = convnextCost({ ...opts, inputSize: 32 });
-    expect(c.params).toBe([...model.parameters()].reduce((a, p) => a + p.size, 0));
-    model.dispose();
+    expect(c.params).toBe(builtParameters(opts));
     const plain = convnextCost({ ...opts, stemKernel: 2, inputSize: 32 });
     expect(c.stageShapes).toEqual(plain.stageShapes);
     const stem = c.layers.find((r) => r.name === 'downsample_layers.0.0')!;
@@ -44,10 +48,8 @@ describe('convnextCost', () => {
 
   it('costs overlapping downsampling convs: d x d weights, odd sides rounded up as the model does', () => {
     const opts = { depths: [1, 1, 1, 1], dims: [8, 16, 24, 32], inChans: 1, numClasses: 7, stemStride: 2, downsampleKernel: 3 };
-    const model = new ConvNeXt(opts);
     const c = convnextCost({ ...opts, inputSize: 28 });
-    expect(c.params).toBe([...model.parameters()].reduce((a, p) => a + p.size, 0));
-    model.dispose();
+    expect(c.params).toBe(builtParameters(opts));
     expect(c.stageShapes.map((s) => s[2])).toEqual([14, 7, 4, 2]);
     expect(c.layers.find((r) => r.name === 'downsample_layers.2.1')).toMatchObject({ outputShape: [1, 24, 4, 4], params: 9 * 16 * 24 + 24, flops: 9 * 16 * 24 * 16 });
     expect(formatModelInfo({ ...opts, inputSize: 28 })).toMatch(/stem stride 2, downsampling kernel 3, 7 classes/);

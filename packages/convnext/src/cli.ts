@@ -82,7 +82,7 @@ Trains a ConvNeXt on an image dataset (default: the built-in shapes dataset).
 
 Options (defaults in brackets):
   --preset NAME        a recipe's defaults (flags beside it win): ${Object.keys(TRAIN_PRESETS).join(' ')}
-                       (ConvNeXt 2,2,2,2 / 24-192, stride-2 stem, batch 128, lr 4e-3, warmup 1;
+                       (small ConvNeXts, 0.93M parameters, stride-2 stem, batch 128, lr 4e-3;
                        docs/training.md, "Fashion-MNIST and MNIST in half an hour")
   --model NAME         atto femto pico nano tiny small base large xlarge [${defaultTrainConfig.model}]
   --depths a,b,c,d     a custom architecture: blocks per stage (with --dims)

@@ -70,11 +70,11 @@ describe('usage and --help', () => {
 
   it('--preset sets a recipe\'s defaults, flags beside it win, and a resumed run checks it', async () => {
     const fm = parseTrainArgs(['train', '--preset', 'fashion-mnist']);
-    expect(fm.config).toMatchObject({ dataset: 'fashion-mnist', depths: [2, 2, 2, 2], dims: [24, 48, 96, 192], stemStride: 2, stemKernel: 4, downsampleKernel: 2, imageSize: 32, epochs: 14, batchSize: 128, lr: 0.004, warmupEpochs: 1, cropPadding: 2, flip: false, aa: 'none', reprob: 0, dropPath: 0, noAugEpochs: 5 });
-    expect(fm.explicit).toMatchObject({ dataset: 'fashion-mnist', epochs: 14, imageSize: 32, stemKernel: 4 });
+    expect(fm.config).toMatchObject({ dataset: 'fashion-mnist', depths: [1, 2, 2, 2], dims: [32, 48, 96, 192], stemStride: 2, stemKernel: 6, downsampleKernel: 2, imageSize: 32, epochs: 16, batchSize: 128, lr: 0.004, warmupEpochs: 1, cropPadding: 2, flip: false, aa: 'none', reprob: 0, dropPath: 0, noAugEpochs: 5 });
+    expect(fm.explicit).toMatchObject({ dataset: 'fashion-mnist', epochs: 16, imageSize: 32, stemKernel: 6, depths: [1, 2, 2, 2] });
     const mine = parseTrainArgs(['train', '--preset', 'fashion-mnist', '--epochs', '3', '--lr', '0.01', '--data-dir', 'x']);
-    expect(mine.config).toMatchObject({ dataset: 'fashion-mnist', epochs: 3, lr: 0.01, dataDir: 'x', depths: [2, 2, 2, 2] });
-    expect(parseTrainArgs(['--preset', 'mnist']).config).toMatchObject({ dataset: 'mnist', imageSize: null, stemKernel: null, cropPadding: 2, flip: false, epochs: 16, noAugEpochs: 0 });
+    expect(mine.config).toMatchObject({ dataset: 'fashion-mnist', epochs: 3, lr: 0.01, dataDir: 'x', depths: [1, 2, 2, 2] });
+    expect(parseTrainArgs(['--preset', 'mnist']).config).toMatchObject({ dataset: 'mnist', depths: [2, 2, 2, 2], dims: [24, 48, 96, 192], imageSize: null, stemKernel: null, cropPadding: 2, flip: false, epochs: 16, noAugEpochs: 0 });
     // Without a preset the defaults are the demo's.
     expect(parseTrainArgs([]).config).toMatchObject({ dataset: 'shapes', depths: null, imageSize: null, flip: true });
     const bad = await cli('train', '--preset', 'imagenet');
@@ -86,7 +86,7 @@ describe('usage and --help', () => {
     const r = await cli('train', '--preset', 'fashion-mnist', '--data-dir', data, '--depths', '1,1,1,1', '--dims', '8,16,16,24', '--epochs', '1', '--batch-size', '16', '--backend', 'js', '--out', out);
     expect(r.err).not.toMatch(/error/);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/ConvNeXt-custom \(0\.\d+M parameters, stem stride 2, kernel 4\) on fashion-mnist \(1x32x32 images\)/);
+    expect(r.out).toMatch(/ConvNeXt-custom \(0\.\d+M parameters, stem stride 2, kernel 6\) on fashion-mnist \(1x32x32 images\)/);
     expect(r.out).toContain('1 epochs x 2 steps, batch 16, AdamW lr 0.004 (cosine, warmup 1 epochs)');
     // predict on the run resizes pictures to the size it trained at.
     const pm = await loadRunForPredict(out);

@@ -8,8 +8,9 @@ import type { TrainConfig } from './config.js';
 /**
  * Fashion-MNIST and MNIST on two CPU cores (docs/training.md, "Fashion-MNIST and MNIST in
  * half an hour"): a narrow four-stage ConvNeXt (blocks 2,2,2,2, channels 24-192, 0.93M
- * parameters; Fashion-MNIST's preset rebalances the first stage) with a stride-2 stem, chosen by throughput per accuracy (40% of the step time
- * of 2,2,6,2 at 32-256, so 2.5 times the epochs in the same minutes). Batch 128, AdamW 4e-3
+ * parameters; Fashion-MNIST's preset rebalances the first stage) with a stride-2 stem,
+ * chosen by throughput per accuracy (40% of the step time of 2,2,6,2 at 32-256, so 2.5
+ * times the epochs in the same minutes). Batch 128, AdamW 4e-3
  * with one warmup epoch and cosine decay, label smoothing 0.1, pad-and-crop 2, no flips,
  * stochastic depth, mixup or RandAugment (they slow a short run down more than they help it).
  */

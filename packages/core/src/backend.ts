@@ -126,14 +126,22 @@ export interface MatmulEpilogue {
   readonly layout: 'rows' | 'channelsFirst';
   /** Also return `pre = a b + bias` (what the backward pass reads). */
   readonly keepPre: boolean;
+  /**
+   * With `keepPre` and an activation: the backend may return `geluGrad = gelu'(a b + bias)`
+   * in place of `pre` (it has the GELU's erf and exp at hand), so that the backward pass
+   * multiplies instead of evaluating the GELU again. One that does not returns `pre`.
+   */
+  readonly keepGeluGrad?: boolean;
 }
 
 /** What {@link FusedKernels.matmulEpilogue} returns: fresh buffers in the requested layout. */
 export interface MatmulEpilogueResult {
   /** The output. */
   readonly out: BufferHandle;
-  /** `a b + bias`, when asked for. */
+  /** `a b + bias`, when asked for (null where `geluGrad` is returned instead). */
   readonly pre: BufferHandle | null;
+  /** `gelu'(a b + bias)`, when asked for and the backend computes it (else absent or null). */
+  readonly geluGrad?: BufferHandle | null;
 }
 
 /**

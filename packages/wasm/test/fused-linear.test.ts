@@ -4,6 +4,7 @@
  * strides), with small blockings that split K, M and N into several blocks, on one and two
  * threads, the fused result equals the composed ops on the same backend bit for bit (same
  * float32 operations in the same order), and the gradients equal the composed gradients.
+ * The GELU's derivative kept for the backward pass gives the GELU backward kernel's bits.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -120,6 +121,49 @@ describe('fusedLinear on wasm: the GEMM epilogue', () => {
     const base = { bias: true, scale: true, small: false, seed: 7 };
     await check({ ...base, lead: [6, 5, 5], k: 40, n: 12, act: null, residual: 'channelsFirst' }, two);
     await check({ ...base, lead: [6, 5, 5], k: 12, n: 20, act: 'gelu', residual: 'none' }, two);
+  });
+  it("keeps the GELU's derivative: the gradient times it equals the GELU backward kernel bit for bit", async () => {
+    const arb = fc.record({
+      m: fc.integer({ min: 1, max: 70 }),
+      k: fc.integer({ min: 1, max: 40 }),
+      n: fc.integer({ min: 1, max: 27 }),
+      bias: fc.boolean(),
+      act: fc.constantFrom('gelu' as const, 'gelu_tanh' as const),
+      layout: fc.constantFrom('rows' as const, 'channelsFirst' as const),
+      small: fc.boolean(),
+      seed: fc.integer({ min: 0, max: 1e6 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(arb, async (c) => {
+        for (const be of [one, two]) {
+          be.gemm.blocking = c.small ? { MR: 4, KC: 8, MC: 8, NC: 16 } : DEFAULT_BLOCKING;
+          try {
+            T.tidy(() => {
+              // Scaled so that the GELU's curved part (|z| < 3) is well covered.
+              const a = randn([c.m, c.k], c.seed, be).mul(1 / Math.sqrt(c.k));
+              const w = randn([c.k, c.n], c.seed + 1, be);
+              const bias = c.bias ? randn([c.n], c.seed + 2, be) : null;
+              const g = randn([c.m * c.n], c.seed + 3, be);
+              const groups = c.layout === 'channelsFirst' && c.m % 2 === 0 ? 2 : 1;
+              const ep = { ...(bias ? { bias: bias.asView() } : {}), activation: c.act, groups, layout: c.layout, keepPre: true };
+              const withPre = be.matmulEpilogue(a.asView(), w.asView(), ep)!;
+              const withGrad = be.matmulEpilogue(a.asView(), w.asView(), { ...ep, keepGeluGrad: true })!;
+              expect(withGrad.pre).toBeNull();
+              const flat = (h: T.BufferHandle): T.View => ({ buffer: h, dtype: 'float32', shape: [c.m * c.n], strides: [1], offset: 0 });
+              const read = (h: T.BufferHandle) => Array.from(be.readSync(h, 'float32', c.m * c.n));
+              expect(read(withGrad.out)).toEqual(read(withPre.out));
+              const viaKernel = be.geluBackward(flat(withPre.pre!), g.asView(), c.act === 'gelu_tanh' ? 'tanh' : 'none');
+              const viaKept = be.binary('mul', g.asView(), flat(withGrad.geluGrad!));
+              expect(read(viaKept)).toEqual(read(viaKernel));
+              for (const h of [withPre.out, withPre.pre!, withGrad.out, withGrad.geluGrad!, viaKernel, viaKept]) be.free(h);
+            });
+          } finally {
+            be.gemm.blocking = DEFAULT_BLOCKING;
+          }
+        }
+      }),
+      { numRuns: 40 },
+    );
   });
   it('ran the fused kernel, channels-first output as the residual', async () => {
     await T.tidy(async () => {

@@ -150,6 +150,22 @@ describe('depthwise 7x7 and dense convs', () => {
       await check([2, 5, 9, 9], [7, 5, 3, 3], { padding: 1 }, b);
       await check([2, 6, 9, 9], [4, 3, 3, 3], { padding: 1, groups: 2, stride: 2, dilation: [1, 2] }, b);
     });
+    it(`dense convs as pixel rows (one GEMM for the batch) and per image: both paths on the same shapes (${threads} thread(s))`, async () => {
+      const b = threads === 1 ? one : two;
+      const saved = b.conv.pixelRowsMax;
+      try {
+        for (const max of [1 << 30, 0]) {
+          b.conv.pixelRowsMax = max;
+          await check([3, 12, 4, 4], [20, 12, 2, 2], { stride: 2 }, b); // ConvNeXt's last downsampling
+          await check([2, 1, 12, 12], [8, 1, 6, 6], { stride: 2, padding: 2 }, b); // overlapping stem windows
+          await check([2, 5, 9, 7], [7, 5, 3, 3], { padding: 1, stride: [2, 1], dilation: [1, 2] }, b);
+          await check([2, 12, 5, 7], [20, 12, 1, 1], {}, b);
+          await check([1, 3, 2, 2], [4, 3, 2, 2], {}, b);
+        }
+      } finally {
+        b.conv.pixelRowsMax = saved;
+      }
+    });
   }
   it('the multi-thread backend split work across its helper', () => {
     expect(backendInfo(two).helperJobs).toBeGreaterThan(0);

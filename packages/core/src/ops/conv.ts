@@ -73,7 +73,8 @@ function conv2dFused(x: Tensor, w: Tensor, p: Conv2dParams): Tensor {
   const oh = outSize('conv2d', h, kh, p.stride[0], p.padding[0], p.dilation[0], 'height');
   const ow = outSize('conv2d', wd, kw, p.stride[1], p.padding[1], p.dilation[1], 'width');
   const y = primOut('conv2d', b, b.conv2d!(x.asView('conv2d'), w.asView('conv2d'), p), [n, o, oh, ow], x.dtype);
-  return withGrad(y, 'conv2d', [x, w], (g) => [conv2dInputGrad(g, w, xShape, p), conv2dWeightGrad(x, g, wShape, p)]);
+  // An input that needs no gradient (the images into a stem) costs no backward kernel.
+  return withGrad(y, 'conv2d', [x, w], (g) => [x.requiresGrad ? conv2dInputGrad(g, w, xShape, p) : null, w.requiresGrad ? conv2dWeightGrad(x, g, wShape, p) : null]);
 }
 
 function conv2dInputGrad(gy: Tensor, w: Tensor, xShape: readonly number[], p: Conv2dParams): Tensor {

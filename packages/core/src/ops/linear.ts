@@ -77,6 +77,15 @@ function channelsFirstSplit(r: Tensor): number {
   return -1;
 }
 
+/** What the forward pass of {@link fusedLinear} hands to its backward. */
+interface Kept {
+  readonly out: Tensor;
+  /** `x @ weight^T + bias` (null when no gradient is recorded, or `geluGrad` replaces it). */
+  readonly pre: Tensor | null;
+  /** `gelu'(x @ weight^T + bias)`, from a backend that computed it in the GEMM's epilogue. */
+  readonly geluGrad: Tensor | null;
+}
+
 /**
  * `residual + scale * act(x @ weight^T + bias)` in one op: `x` `[..., in]`, `weight`
  * `[out, in]`, `bias` and `scale` `[out]`, `residual` `[..., out]`; each step optional
@@ -87,7 +96,8 @@ function channelsFirstSplit(r: Tensor): number {
  * channels-first memory (`nchw.permute(0, 2, 3, 1)`): then `result.permute(0, 3, 1, 2)`
  * is a contiguous NCHW tensor with no copy; otherwise it is contiguous. For the backward
  * pass it keeps `x @ weight^T + bias` (as the composed ops keep the GELU's input or the
- * layer scale's), only when a gradient is being recorded.
+ * layer scale's), or the GELU's derivative where the backend computes it as it stores the
+ * result, only when a gradient is being recorded.
  */
 export function fusedLinear(x: Tensor, weight: Tensor, opts: FusedLinearOptions = {}): Tensor {
   const op = 'fusedLinear';
@@ -112,9 +122,12 @@ export function fusedLinear(x: Tensor, weight: Tensor, opts: FusedLinearOptions 
   }
   const m = lead.reduce((a, c) => a * c, 1);
   const grad = isGradEnabled() && inputs.some((t) => t.requiresGrad);
+  // The backward needs the GELU's input only for its derivative, unless the scale's
+  // gradient needs the GELU's output: then the derivative alone is enough to keep.
+  const wantGeluGrad = grad && act !== null && !scale?.requiresGrad;
 
-  // Intermediates die with the scope; the result (and the kept pre-activation) move out of it.
-  const run = (): { out: Tensor; pre: Tensor | null } => noGrad(() => tidy(() => {
+  // Intermediates die with the scope; the result (and what the backward keeps) move out of it.
+  const run = (): Kept => noGrad(() => tidy(() => {
     const x2 = reshape(x, [m, k]);
     const wt = weight.T;
     const split = residual ? channelsFirstSplit(residual) : -1;
@@ -134,10 +147,10 @@ export function fusedLinear(x: Tensor, weight: Tensor, opts: FusedLinearOptions 
       const sum = add(rT, permute(reshape(y, [g, p, n]), [0, 2, 1]));
       out = Tensor.viewOf(sum, outShape, channelsFirstStrides(lead, split, n), 0);
     } else if (residual) out = add(residual, out);
-    return { out: out === z ? reshape(z, outShape) : out, pre: grad ? reshape(z, outShape) : null };
+    return { out: out === z ? reshape(z, outShape) : out, pre: grad ? reshape(z, outShape) : null, geluGrad: null };
   }));
 
-  function fusedKernel(x2: Tensor, wt: Tensor, split: number): { out: Tensor; pre: Tensor | null } | null {
+  function fusedKernel(x2: Tensor, wt: Tensor, split: number): Kept | null {
     const g = split >= 0 ? lead.slice(0, split).reduce((a, c) => a * c, 1) : 1;
     const p = m / g;
     let rv: View | undefined;
@@ -159,6 +172,7 @@ export function fusedLinear(x: Tensor, weight: Tensor, opts: FusedLinearOptions 
       groups: g,
       layout: split >= 0 ? 'channelsFirst' : 'rows',
       keepPre: grad,
+      keepGeluGrad: wantGeluGrad,
     };
     const res = b.matmulEpilogue!(x2.asView(op), wt.asView(op), ep);
     if (!res) return null;
@@ -169,27 +183,30 @@ export function fusedLinear(x: Tensor, weight: Tensor, opts: FusedLinearOptions 
       base.dispose();
       return v;
     };
-    return { out: wrap(res.out), pre: res.pre ? wrap(res.pre) : null };
+    return { out: wrap(res.out), pre: res.pre ? wrap(res.pre) : null, geluGrad: res.geluGrad ? wrap(res.geluGrad) : null };
   }
 
   const sink = activeSink();
-  const { out, pre } = sink ? sink.span(op, 'op', run) : run();
+  const { out, pre, geluGrad } = sink ? sink.span(op, 'op', run) : run();
   if (!grad) return out;
   return withGrad(out, op, inputs, (g) => {
     // A recorded backward (createGraph) recomputes the pre-activation with recording, so that
-    // its own gradient is exact; otherwise the kept one is used (and the fused GELU backward).
+    // its own gradient is exact; otherwise the kept one is used (and the fused GELU backward),
+    // or the kept GELU derivative, which the GELU backward would multiply by (same values).
     // Elementwise steps run on the output's shape (and layout), then flatten to [M, N].
-    const z = isGradEnabled() ? reshape(add(matmul(reshape(x, [m, k]), weight.T), bias ?? 0), outShape) : pre!;
+    const recorded = isGradEnabled();
+    const useGeluGrad = !recorded && geluGrad !== null && !scale?.requiresGrad;
+    const z = useGeluGrad ? null : recorded || !pre ? reshape(add(matmul(reshape(x, [m, k]), weight.T), bias ?? 0), outShape) : pre;
     const approx = act === 'gelu_tanh' ? 'tanh' : 'none';
     const leadAxes = lead.map((_, i) => i);
     const grads: (Tensor | null)[] = [];
     let gy = g;
     let gScale: Tensor | null = null;
     if (scale) {
-      if (scale.requiresGrad) gScale = leadAxes.length ? sum(mul(g, act ? gelu(z, approx) : z), leadAxes) : mul(g, act ? gelu(z, approx) : z);
+      if (scale.requiresGrad) gScale = leadAxes.length ? sum(mul(g, act ? gelu(z!, approx) : z!), leadAxes) : mul(g, act ? gelu(z!, approx) : z!);
       gy = mul(g, scale);
     }
-    const gz = reshape(act ? geluBackward(z, gy, approx) : gy, [m, n]);
+    const gz = reshape(!act ? gy : useGeluGrad ? mul(gy, geluGrad) : geluBackward(z!, gy, approx), [m, n]);
     grads.push(x.requiresGrad ? reshape(matmul(gz, weight), x.shape) : null);
     grads.push(weight.requiresGrad ? matmul(gz.T, reshape(x, [m, k])) : null);
     if (bias) grads.push(bias.requiresGrad ? sum(gz, 0) : null);

@@ -1,8 +1,10 @@
 /**
  * The GEMM epilogue: what the SGEMM of ./gemm.ts does with a finished register tile when
  * it runs as a fused linear layer, `out = residual + scale * act(A B + bias)` (bias and
- * scale per column, act GELU in the erf or tanh form), optionally also storing the
- * pre-activation `pre = A B + bias` for the backward pass. Every step is the same float32
+ * scale per column, act GELU in the erf or tanh form), optionally also storing for the
+ * backward pass the pre-activation `pre = A B + bias`, or the GELU's derivative at it
+ * (computed from the erf and exp the GELU already has: the backward pass then multiplies,
+ * with the same bits as the GELU backward kernel, instead of evaluating the GELU again). Every step is the same float32
  * operation, in the same order, as the composed kernels (matmul, add, the GELU kernel of
  * ./rows.ts, mul, add), so the fused result equals the composed one bit for bit.
  *
@@ -29,17 +31,20 @@ export interface EpilogueSpec {
   readonly residual: boolean;
   /** Also stores `A B + bias` (same strides as the output). */
   readonly pre: boolean;
+  /** With `pre` and an activation: stores the GELU's derivative at `A B + bias` instead. */
+  readonly geluGrad: boolean;
 }
 
 /** The key of a spec, for kernel caches. */
 export function epilogueKey(s: EpilogueSpec): string {
-  return `${s.bias ? 'b' : ''}${s.act === 'none' ? '' : s.act}${s.scale ? 's' : ''}${s.residual ? 'r' : ''}${s.pre ? 'p' : ''}`;
+  return `${s.bias ? 'b' : ''}${s.act === 'none' ? '' : s.act}${s.scale ? 's' : ''}${s.residual ? 'r' : ''}${s.pre ? 'p' : ''}${s.geluGrad ? 'd' : ''}`;
 }
 
 /** Byte offsets of the fields of the epilogue's parameter block (i32 each). */
 export const EPI = { P: 0, cs0: 4, cs1: 8, cs2: 12, rs0: 16, rs1: 20, rs2: 24, res: 28, pre: 32, bias: 36, scale: 40, bytes: 64 } as const;
 
 const SQRT1_2 = Math.SQRT1_2;
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 const K_TANH = Math.sqrt(2 / Math.PI);
 const C_TANH = 0.044715;
 
@@ -70,6 +75,26 @@ export function emitGelu(f: Fn, v: Local, g: GeluRegs, tanh: boolean): void {
   vtanh(f, u, e, n, r);
   f.set(t);
   f.get(v).f32x4c(0.5).simd(SIMD.f32x4_mul).get(t).f32x4c(1).simd(SIMD.f32x4_add).simd(SIMD.f32x4_mul);
+}
+
+/**
+ * Pushes `gelu'(v)` right after {@link emitGelu} on the same registers (which left the CDF
+ * in `u` and `exp(-v^2/2)` in `e`, or `tanh(k (v + c v^3))` in `t`): the instruction
+ * sequence of the GELU backward kernel in ./rows.ts before its multiply by the gradient.
+ */
+export function emitGeluGrad(f: Fn, v: Local, g: GeluRegs, tanh: boolean): void {
+  const { t, e, u } = g;
+  if (!tanh) {
+    f.get(e);
+    f.get(v).simd(SIMD.f32x4_mul).f32x4c(INV_SQRT_2PI).simd(SIMD.f32x4_mul).get(u).simd(SIMD.f32x4_add);
+    return;
+  }
+  f.f32x4c(0.5).get(t).f32x4c(1).simd(SIMD.f32x4_add).simd(SIMD.f32x4_mul);
+  f.get(v).f32x4c(0.5).simd(SIMD.f32x4_mul);
+  f.f32x4c(1).get(t).get(t).simd(SIMD.f32x4_mul).simd(SIMD.f32x4_sub).simd(SIMD.f32x4_mul);
+  f.f32x4c(K_TANH).simd(SIMD.f32x4_mul);
+  f.get(v).get(v).simd(SIMD.f32x4_mul).f32x4c(3 * C_TANH).simd(SIMD.f32x4_mul).f32x4c(1).simd(SIMD.f32x4_add).simd(SIMD.f32x4_mul);
+  f.simd(SIMD.f32x4_add);
 }
 
 /** The GEMM's locals the epilogue reads (see buildGemm). */
@@ -108,6 +133,7 @@ export function emitEpilogueStore(c: GemmTileCtx, s: EpilogueSpec): void {
   const P = L(i32), q = L(i32), p = L(i32), col = L(i32), colB = L(i32), isLast = L(i32), r = L(i32), j = L(i32);
   const cs2 = L(i32), rs2 = L(i32), addr = L(i32), rAddr = L(i32), pAddr = L(i32), tmp = L(i32);
   const v = L(v128);
+  const activated = L(v128);
   const fv = f.local(f32);
   const g: GeluRegs = { t: L(v128), e: L(v128), n: L(v128), r: L(v128), u: L(v128) };
   const tt = [L(v128), L(v128), L(v128), L(v128)];
@@ -163,17 +189,24 @@ export function emitEpilogueStore(c: GemmTileCtx, s: EpilogueSpec): void {
 
   /**
    * The epilogue on `v` (in place): bias and scale pushed by `vec(base)` (a vector at
-   * `base + colOffset`, or a splat), pre stored by `storePre`, residual added by `addRes`.
+   * `base + colOffset`, or a splat), pre (or the GELU's derivative, pushed by the callback
+   * it is given) stored by `storePre`, residual added by `addRes`.
    */
-  const epilogue = (vec: (base: number) => void, storePre: () => void, addRes: (() => void) | null) => {
+  const epilogue = (vec: (base: number) => void, storePre: (value: () => void) => void, addRes: (() => void) | null) => {
     if (s.bias) {
       f.get(v);
       vec(EPI.bias);
       f.simd(SIMD.f32x4_add).set(v);
     }
-    if (s.pre) storePre();
+    const geluGrad = s.pre && s.geluGrad && s.act !== 'none';
+    if (s.pre && !geluGrad) storePre(() => f.get(v));
     if (s.act !== 'none') {
       emitGelu(f, v, g, s.act === 'gelu_tanh');
+      if (geluGrad) {
+        f.set(activated);
+        storePre(() => emitGeluGrad(f, v, g, s.act === 'gelu_tanh'));
+        f.get(activated);
+      }
       f.set(v);
     }
     if (s.scale) {
@@ -208,7 +241,11 @@ export function emitEpilogueStore(c: GemmTileCtx, s: EpilogueSpec): void {
           f.if(() =>
             epilogue(
               (base) => f.get(epi).mem(OP.i32_load, 2, base).get(colB).op(OP.i32_add).vload(h * 16),
-              () => f.get(pAddr).get(v).vstore(h * 16),
+              (value) => {
+                f.get(pAddr);
+                value();
+                f.vstore(h * 16);
+              },
               s.residual ? () => f.get(rAddr).vload(h * 16).get(v).simd(SIMD.f32x4_add).set(v) : null,
             ),
           );
@@ -268,7 +305,11 @@ export function emitEpilogueStore(c: GemmTileCtx, s: EpilogueSpec): void {
             f.if(() =>
               epilogue(
                 (base) => f.get(epi).mem(OP.i32_load, 2, base).get(colB).op(OP.i32_add).get(j).i32c(2).op(OP.i32_shl).op(OP.i32_add).vsplatLoad(),
-                () => f.get(pAddr).get(v).vstore(),
+                (value) => {
+                  f.get(pAddr);
+                  value();
+                  f.vstore();
+                },
                 s.residual ? () => f.get(rAddr).vload().get(v).simd(SIMD.f32x4_add).set(v) : null,
               ),
             );
@@ -300,7 +341,11 @@ export function emitEpilogueStore(c: GemmTileCtx, s: EpilogueSpec): void {
                 f.get(tmp).vload(h * 16).set(v);
                 epilogue(
                   (base) => f.get(epi).mem(OP.i32_load, 2, base).get(colB).op(OP.i32_add).vload(h * 16),
-                  () => f.get(tmp).get(v).vstore(T + h * 16),
+                  (value) => {
+                    f.get(tmp);
+                    value();
+                    f.vstore(T + h * 16);
+                  },
                   null,
                 );
                 f.get(tmp).get(v).vstore(h * 16);

@@ -27,12 +27,14 @@ export function matmulEpilogue(be: WasmBackend, a: View, b: View, ep: MatmulEpil
   const scale = vec(ep.scale);
   const out = be.alloc('float32', M * N);
   const pre = ep.keepPre ? be.alloc('float32', M * N) : null;
+  // With an activation, the kept buffer may hold the GELU's derivative instead of its input.
+  const geluGrad = pre !== null && ep.keepGeluGrad === true && ep.activation !== undefined;
   // Output strides in bytes over (group, row in group, column).
   const cs: [number, number, number] = ep.layout === 'channelsFirst' ? [N * P * 4, 4, P * 4] : [P * N * 4, N * 4, 4];
   const r = ep.residual;
   try {
     be.gemm.epilogue(be.addr(a), be.addr(b), out.ptr, { M, N, K, am: a.strides[0]! * 4, ak: a.strides[1]! * 4, bk: b.strides[0]! * 4, bn: b.strides[1]! * 4 }, {
-      spec: { bias: bias !== undefined, act: ep.activation ?? 'none', scale: scale !== undefined, residual: r !== undefined, pre: pre !== null },
+      spec: { bias: bias !== undefined, act: ep.activation ?? 'none', scale: scale !== undefined, residual: r !== undefined, pre: pre !== null, geluGrad },
       P,
       cs,
       ...(bias !== undefined ? { bias } : {}),
@@ -43,5 +45,5 @@ export function matmulEpilogue(be: WasmBackend, a: View, b: View, ep: MatmulEpil
   } finally {
     for (const t of temps) be.free(t);
   }
-  return { out, pre };
+  return geluGrad ? { out, pre: null, geluGrad: pre } : { out, pre };
 }

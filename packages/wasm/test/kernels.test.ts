@@ -5,7 +5,7 @@
  * ConvNeXt stem/downsample shapes, and the along-axis kernels on wide rows. The reference
  * is the js backend (float64 accumulation); tolerances are relative to the output scale.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as T from '@tsgrad/core';
 import type { Tensor } from '@tsgrad/core';
 import { backendInfo, createWasmBackend, disposeWasmBackend, type WasmBackend } from '@tsgrad/wasm';
@@ -167,6 +167,32 @@ describe('depthwise 7x7 and dense convs', () => {
       }
     });
   }
+  it('runs no input-gradient kernel for an input that needs no gradient (the images into a stem)', async () => {
+    const input = vi.spyOn(one, 'conv2dBackwardInput');
+    const weight = vi.spyOn(one, 'conv2dBackwardWeight');
+    try {
+      await T.tidy(async () => {
+        const x = randn([2, 1, 12, 12], 1, one);
+        const w = randn([8, 1, 6, 6], 2, one);
+        w.requiresGrad = true;
+        T.conv2d(x, w, null, { stride: 2, padding: 2 }).sum().backward();
+        expect(input).not.toHaveBeenCalled();
+        expect(weight).toHaveBeenCalledTimes(1);
+        expect(x.grad).toBeNull();
+        // The weight gradient is the same as with the input's gradient computed too.
+        const x2 = randn([2, 1, 12, 12], 1, one);
+        const w2 = randn([8, 1, 6, 6], 2, one);
+        x2.requiresGrad = true;
+        w2.requiresGrad = true;
+        T.conv2d(x2, w2, null, { stride: 2, padding: 2 }).sum().backward();
+        expect(input).toHaveBeenCalledTimes(1);
+        expect(Array.from(await w.grad!.data())).toEqual(Array.from(await w2.grad!.data()));
+      });
+    } finally {
+      input.mockRestore();
+      weight.mockRestore();
+    }
+  });
   it('the multi-thread backend split work across its helper', () => {
     expect(backendInfo(two).helperJobs).toBeGreaterThan(0);
   });

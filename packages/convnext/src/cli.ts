@@ -130,11 +130,12 @@ Options (defaults in brackets):
   --backend NAME       auto js wasm webgpu [${defaultTrainConfig.backend}]
   --out DIR            checkpoint, metrics.json and training.svg [${defaultTrainConfig.out}]
   --save-every N       also checkpoint every N steps [${defaultTrainConfig.saveEvery}]
+  --val-every N        validate every N epochs and after the last [${defaultTrainConfig.valEvery}]
   --resume             continue the run in --out from its checkpoint, with its saved
                        configuration: a flag that changes what the run learns is an error;
                        --epochs may extend it (warned: the cosine schedule is recomputed);
-                       --backend, --save-every, --workers, --cache-mb and
-                       --data-dir may change
+                       --backend, --save-every, --val-every, --workers, --cache-mb
+                       and --data-dir may change
   --log-every N        a metrics.jsonl line every N steps [10]
   --profile N          profile N steps after 1 warm-up step: print the top ops, write
                        profile.json (a Chrome trace for https://ui.perfetto.dev) into --out, stop
@@ -354,6 +355,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
       backend: { type: 'string' },
       out: { type: 'string' },
       'save-every': { type: 'string' },
+      'val-every': { type: 'string' },
       resume: { type: 'boolean' },
       profile: { type: 'string' },
       'log-every': { type: 'string' },
@@ -408,8 +410,10 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
     backend: (values.backend ?? d.backend) as TrainConfig['backend'],
     out: values.out ?? d.out,
     saveEvery: num('save-every', values['save-every'], d.saveEvery, true),
+    valEvery: num('val-every', values['val-every'], d.valEvery, true),
   };
   backendFlag(config.backend);
+  if (config.valEvery < 1) throw new Error(`--val-every must be a positive number of epochs, got ${config.valEvery}`);
   if (values['random-resized-crop'] && values['no-random-resized-crop']) throw new Error('--random-resized-crop and --no-random-resized-crop contradict each other');
   if (!['pixel', 'rand', 'const'].includes(config.remode)) throw new Error(`--remode must be pixel, rand or const, got '${config.remode}'`);
   if (config.aa !== 'auto' && config.aa !== 'none') {
@@ -507,7 +511,7 @@ async function runTrain(argv: readonly string[]): Promise<number> {
         onStart: (i) => {
           prof?.start(i);
           console.log(`tsgrad: ConvNeXt-${i.config.depths || i.config.dims ? 'custom' : i.config.model} (${(i.parameters / 1e6).toFixed(2)}M parameters, stem stride ${i.config.stemStride}${i.config.stemKernel && i.config.stemKernel !== i.config.stemStride ? `, kernel ${i.config.stemKernel}` : ''}${i.config.downsampleKernel !== 2 ? `, downsampling kernel ${i.config.downsampleKernel}` : ''}) on ${i.dataset} (${i.imageShape.join('x')} images), backend ${i.backend}`);
-          console.log(`${i.config.epochs} epochs x ${i.stepsPerEpoch} steps, batch ${i.config.batchSize}, AdamW lr ${i.config.lr} (cosine, warmup ${i.config.warmupEpochs} epochs), weight decay ${i.config.weightDecay}, label smoothing ${i.config.labelSmoothing}`);
+          console.log(`${i.config.epochs} epochs x ${i.stepsPerEpoch} steps, batch ${i.config.batchSize}, AdamW lr ${i.config.lr} (cosine, warmup ${i.config.warmupEpochs} epochs), weight decay ${i.config.weightDecay}, label smoothing ${i.config.labelSmoothing}${i.config.valEvery > 1 ? `; validating every ${i.config.valEvery} epochs and after the last` : ''}`);
           if (i.resumedAt > 0) console.log(`resuming at step ${i.resumedAt} of ${i.totalSteps}`);
           bar = new ProgressBar(i.totalSteps, i.resumedAt);
         },

@@ -70,8 +70,8 @@ describe('usage and --help', () => {
 
   it('--preset sets a recipe\'s defaults, flags beside it win, and a resumed run checks it', async () => {
     const fm = parseTrainArgs(['train', '--preset', 'fashion-mnist']);
-    expect(fm.config).toMatchObject({ dataset: 'fashion-mnist', depths: [1, 2, 2, 2], dims: [32, 48, 96, 192], stemStride: 2, stemKernel: 6, downsampleKernel: 2, imageSize: 32, epochs: 16, batchSize: 128, lr: 0.004, warmupEpochs: 1, cropPadding: 2, flip: false, aa: 'none', reprob: 0, dropPath: 0, noAugEpochs: 5 });
-    expect(fm.explicit).toMatchObject({ dataset: 'fashion-mnist', epochs: 16, imageSize: 32, stemKernel: 6, depths: [1, 2, 2, 2] });
+    expect(fm.config).toMatchObject({ dataset: 'fashion-mnist', depths: [1, 2, 2, 2], dims: [32, 48, 96, 192], stemStride: 2, stemKernel: 6, downsampleKernel: 2, imageSize: 32, epochs: 17, batchSize: 128, lr: 0.004, warmupEpochs: 1, cropPadding: 2, flip: false, aa: 'none', reprob: 0, dropPath: 0, noAugEpochs: 5, valEvery: 2 });
+    expect(fm.explicit).toMatchObject({ dataset: 'fashion-mnist', epochs: 17, imageSize: 32, stemKernel: 6, depths: [1, 2, 2, 2], valEvery: 2 });
     const mine = parseTrainArgs(['train', '--preset', 'fashion-mnist', '--epochs', '3', '--lr', '0.01', '--data-dir', 'x']);
     expect(mine.config).toMatchObject({ dataset: 'fashion-mnist', epochs: 3, lr: 0.01, dataDir: 'x', depths: [1, 2, 2, 2] });
     expect(parseTrainArgs(['--preset', 'mnist']).config).toMatchObject({ dataset: 'mnist', depths: [2, 2, 2, 2], dims: [24, 48, 96, 192], imageSize: null, stemKernel: null, cropPadding: 2, flip: false, epochs: 16, noAugEpochs: 0 });
@@ -88,6 +88,8 @@ describe('usage and --help', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/ConvNeXt-custom \(0\.\d+M parameters, stem stride 2, kernel 6\) on fashion-mnist \(1x32x32 images\)/);
     expect(r.out).toContain('1 epochs x 2 steps, batch 16, AdamW lr 0.004 (cosine, warmup 1 epochs)');
+    expect(r.out).toContain('; validating every 2 epochs and after the last');
+    expect(r.out).toMatch(/epoch 1: validation loss/);
     // predict on the run resizes pictures to the size it trained at.
     const pm = await loadRunForPredict(out);
     expect([pm.imageSize, pm.cropPct]).toEqual([32, 1]);

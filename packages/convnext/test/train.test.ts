@@ -109,7 +109,20 @@ describe('train()', () => {
     const e2 = r.progress.evals[1]!;
     expect(ep).toMatchObject({ epoch: 2, valLoss: e2.loss, top1: e2.accuracy, top5: e2.top5 });
     expect(ep.trainLoss).toBeCloseTo(losses.slice(6).reduce((a, b) => a + b) / 6, 12);
-    expect(ep.top5).toBeGreaterThanOrEqual(ep.top1);
+    expect(ep.top5!).toBeGreaterThanOrEqual(ep.top1!);
+  });
+
+  it('--val-every N validates every N epochs and after the last; the other epochs log their training loss', async () => {
+    const r = await train(micro('val-every', { epochs: 5, valEvery: 2 }), { logEvery: 1000 });
+    expect(r.progress.evals.map((e) => e.epoch)).toEqual([2, 4, 5]);
+    const lines = readFileSync(runFiles(micro('val-every').out).metricsLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as MetricsLine);
+    const epochs = lines.filter((l) => l.kind === 'epoch');
+    expect(epochs.map((l) => [l.epoch, 'top1' in l])).toEqual([[1, false], [2, true], [3, false], [4, true], [5, true]]);
+    for (const l of epochs) if (l.kind === 'epoch') expect(l.trainLoss).toBeGreaterThan(0);
+    expect(parseTrainArgs(['--val-every', '3']).config.valEvery).toBe(3);
+    expect(() => parseTrainArgs(['--val-every', '0'])).toThrow('--val-every must be a positive number of epochs, got 0');
+    // It changes how the run reports, not what it learns: a resumed run may change it.
+    expect(resumeConfig(micro('val-every', { valEvery: 2 }), { valEvery: 1 }).config.valEvery).toBe(1);
   });
 
   it('a NaN loss stops the run, naming the step and epoch, and leaves the last good checkpoint untouched', async () => {

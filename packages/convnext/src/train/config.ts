@@ -97,6 +97,12 @@ export interface TrainConfig {
   readonly out: string;
   /** Also save a checkpoint every this many steps (0: only at the end of each epoch). */
   readonly saveEvery: number;
+  /**
+   * Validate after every this many epochs, and always after the last (1: every epoch). Each
+   * validation is a forward pass over the whole validation set: on Fashion-MNIST 10,000
+   * images, 5% of a training epoch's time.
+   */
+  readonly valEvery: number;
 }
 
 /** Defaults: ConvNeXt-atto (stem 2) on the built-in shapes dataset, a few minutes on a laptop CPU. */
@@ -142,6 +148,7 @@ export const defaultTrainConfig: TrainConfig = {
   backend: 'auto',
   out: 'runs/convnext',
   saveEvery: 0,
+  valEvery: 1,
 };
 
 /** Checks a configuration, naming the first bad field. */
@@ -154,6 +161,8 @@ export function checkConfig(c: TrainConfig): TrainConfig {
   if (c.imageSize !== null && !(Number.isInteger(c.imageSize) && c.imageSize > 0)) throw new RangeError(`config: imageSize must be a positive integer or null, got ${c.imageSize}`);
   if (!Number.isInteger(c.noAugEpochs) || c.noAugEpochs < 0) throw new RangeError(`config: noAugEpochs must be a non-negative integer, got ${c.noAugEpochs}`);
   if (!Number.isInteger(c.saveEvery) || c.saveEvery < 0) throw new RangeError(`config: saveEvery must be a non-negative integer, got ${c.saveEvery}`);
+  // Configurations saved before the option have none: every epoch.
+  if (c.valEvery !== undefined && !(Number.isInteger(c.valEvery) && c.valEvery > 0)) throw new RangeError(`config: valEvery must be a positive integer, got ${c.valEvery}`);
   for (const k of ['lr', 'minLr', 'warmupEpochs', 'weightDecay', 'mixup', 'cutmix', 'cropPadding'] as const) {
     if (!(c[k] >= 0) || !Number.isFinite(c[k])) throw new RangeError(`config: ${k} must be a non-negative number, got ${c[k]}`);
   }

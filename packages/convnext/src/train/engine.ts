@@ -65,12 +65,13 @@ export interface RunFiles {
  * One line of `metrics.jsonl`. `kind: 'step'` every `logEvery` steps: `loss` is the mean
  * training loss (with label smoothing and mixup/cutmix targets) over the steps since the
  * previous line, `lr` the learning rate of the last of them, `imagesPerSec` their speed.
- * `kind: 'epoch'` after each epoch's validation: `trainLoss` is the epoch's mean training
- * loss, `valLoss` plain cross-entropy, `top1`/`top5` accuracies. `time` is ISO 8601.
+ * `kind: 'epoch'` after each epoch: `trainLoss` is the epoch's mean training loss, and
+ * after a validation (every `valEvery` epochs and the last) `valLoss` is the plain
+ * cross-entropy, `top1`/`top5` the accuracies. `time` is ISO 8601.
  */
 export type MetricsLine =
   | { readonly kind: 'step'; readonly step: number; readonly epoch: number; readonly loss: number; readonly lr: number; readonly imagesPerSec: number; readonly time: string }
-  | { readonly kind: 'epoch'; readonly step: number; readonly epoch: number; readonly trainLoss: number; readonly valLoss: number; readonly top1: number; readonly top5: number; readonly time: string };
+  | { readonly kind: 'epoch'; readonly step: number; readonly epoch: number; readonly trainLoss: number; readonly valLoss?: number; readonly top1?: number; readonly top5?: number; readonly time: string };
 
 /** Thrown when the training loss is NaN or infinite; the checkpoint on disk is the last good one. */
 export class NonFiniteLossError extends Error {
@@ -127,11 +128,11 @@ export async function chooseBackend(name: TrainConfig['backend'], report?: (mess
 }
 
 /** Settings a resumed run may change: where it lives and how it runs, not what it learns. */
-const RESUME_FREE = ['out', 'backend', 'saveEvery', 'dataDir', 'workers', 'cacheMb'] as const;
+const RESUME_FREE = ['out', 'backend', 'saveEvery', 'valEvery', 'dataDir', 'workers', 'cacheMb'] as const;
 
 /**
  * The configuration of a resumed run: the saved one, with `given` settings checked against
- * it. `out`, `backend`, `saveEvery`, `workers`, `cacheMb` and `dataDir` may change (`dataDir` with a note);
+ * it. `out`, `backend`, `saveEvery`, `valEvery`, `workers`, `cacheMb` and `dataDir` may change (`dataDir` with a note);
  * `epochs` may grow (the cosine schedule is then recomputed over the longer run, a
  * warning says so) but not shrink; any other difference is an error that names the field.
  */
@@ -332,10 +333,13 @@ export async function train(
         if (c.saveEvery > 0 && progress.step % c.saveEvery === 0 && b + 1 < stepsPerEpoch) await save();
       }
       if (!stopped) {
-        const r = recordFunction('evaluate', evaluate);
-        progress = { ...progress, evals: [...progress.evals, { epoch: epoch + 1, step: progress.step, ...r }] };
-        opts.hooks?.onEval?.({ epoch: epoch + 1, step: progress.step, ...r });
-        logLine({ kind: 'epoch', step: progress.step, epoch: epoch + 1, trainLoss: mean(progress.losses.filter(([st]) => st > epoch * stepsPerEpoch).map(([, l]) => l)), valLoss: r.loss, top1: r.accuracy, top5: r.top5, time: new Date().toISOString() });
+        const trainLoss = mean(progress.losses.filter(([st]) => st > epoch * stepsPerEpoch).map(([, l]) => l));
+        if ((epoch + 1) % (c.valEvery ?? 1) === 0 || epoch + 1 === c.epochs) {
+          const r = recordFunction('evaluate', evaluate);
+          progress = { ...progress, evals: [...progress.evals, { epoch: epoch + 1, step: progress.step, ...r }] };
+          opts.hooks?.onEval?.({ epoch: epoch + 1, step: progress.step, ...r });
+          logLine({ kind: 'epoch', step: progress.step, epoch: epoch + 1, trainLoss, valLoss: r.loss, top1: r.accuracy, top5: r.top5, time: new Date().toISOString() });
+        } else logLine({ kind: 'epoch', step: progress.step, epoch: epoch + 1, trainLoss, time: new Date().toISOString() });
       }
       await save();
     }

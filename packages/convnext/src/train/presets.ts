@@ -44,7 +44,11 @@ export const TRAIN_PRESETS: Readonly<Record<string, Partial<TrainConfig>>> = {
   // channels 32-192, the same 0.93M parameters): a step 10-13% faster, so 16 epochs fit in
   // the half hour: 92.65% in 1716 s against 92.29% in 14 epochs (1565 s). A 6x6/2 stem
   // (padding 2) at the same step time: 92.78% in 1774 s, ahead at 14 of the 16 epochs.
-  'fashion-mnist': { ...SMALL_GREY, dataset: 'fashion-mnist', imageSize: 32, depths: [1, 2, 2, 2], dims: [32, 48, 96, 192], stemKernel: 6, epochs: 16, noAugEpochs: 5 },
+  // With the step ~9% faster (the pointwise GEMM keeps GELU's derivative, the last
+  // downsampling is one GEMM) 17 epochs fit: 93.02% in 1734 s, validating every epoch.
+  // Validating every second epoch and the last (--val-every 2) changes nothing the run
+  // learns and gives ~45 s of that half hour back as a margin.
+  'fashion-mnist': { ...SMALL_GREY, dataset: 'fashion-mnist', imageSize: 32, depths: [1, 2, 2, 2], dims: [32, 48, 96, 192], stemKernel: 6, epochs: 17, noAugEpochs: 5, valEvery: 2 },
   // Digits are not mirror-symmetric: no flips (measured: 99.48% in 16 epochs at 28x28).
   mnist: { ...SMALL_GREY, dataset: 'mnist' },
 };

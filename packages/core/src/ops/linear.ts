@@ -122,8 +122,8 @@ export function fusedLinear(x: Tensor, weight: Tensor, opts: FusedLinearOptions 
   }
   const m = lead.reduce((a, c) => a * c, 1);
   const grad = isGradEnabled() && inputs.some((t) => t.requiresGrad);
-  // The backward needs the GELU's input only for its derivative, unless the scale's
-  // gradient needs the GELU's output: then the derivative alone is enough to keep.
+  // The backward uses the GELU's input only through its derivative, unless the scale needs
+  // a gradient (that one needs the GELU's output): otherwise the derivative is all it keeps.
   const wantGeluGrad = grad && act !== null && !scale?.requiresGrad;
 
   // Intermediates die with the scope; the result (and what the backward keeps) move out of it.

@@ -244,28 +244,6 @@ export class ConvKernels {
     return p.groups === 1 && oh * ow <= this.pixelRowsMax;
   }
 
-  /** The patches `[N, OH, OW, C, KH, KW]` (pixel rows) of contiguous `x`, zero padding included. */
-  private patches(be: WasmBackend, x: number, xs: readonly number[], kh: number, kw: number, oh: number, ow: number, p: Conv2dParams): WasmBuffer {
-    const [n, c, h, wd] = xs as [number, number, number, number];
-    const [ph, pw] = p.padding;
-    const hp = h + 2 * ph;
-    const wp = wd + 2 * pw;
-    let src = x;
-    let padded: WasmBuffer | null = null;
-    if (ph || pw) {
-      padded = be.alloc('float32', n * c * hp * wp, true);
-      be.copyStrided('float32', [n * c, h, wd], { ptr: padded.ptr + (ph * wp + pw) * 4, st: [hp * wp * 4, wp * 4, 4] }, { ptr: x, st: [h * wd * 4, wd * 4, 4] });
-      src = padded.ptr;
-    }
-    const shape = [n, oh, ow, c, kh, kw];
-    const out = be.alloc('float32', numel(shape));
-    const [sh, sw] = p.stride;
-    const [dh, dw] = p.dilation;
-    be.copyStrided('float32', shape, { ptr: out.ptr, st: contiguous(shape).map((v) => v * 4) }, { ptr: src, st: [c * hp * wp, sh * wp, sw, hp * wp, dh * wp, dw].map((v) => v * 4) });
-    if (padded) be.free(padded);
-    return out;
-  }
-
   /** `gy` `[N, O, Q]` (contiguous) transposed to pixel rows `[N, Q, O]`. */
   private pixelRowsOf(be: WasmBackend, gy: number, n: number, o: number, q: number): WasmBuffer {
     const out = be.alloc('float32', n * q * o);
@@ -338,7 +316,7 @@ export class ConvKernels {
       // [N*Q, C*KH*KW] @ weight^T, rows grouped by image and stored channels-first (NCHW).
       const kk = c * kh * kw;
       const q = oh * ow;
-      const patches = this.patches(be, xc.ptr, [n, c, h, wd], kh, kw, oh, ow, p);
+      const patches = this.windows(be, xc.ptr, [n, c, h, wd], kh, kw, oh, ow, p, true);
       this.gemm.epilogue(patches.ptr, wc.ptr, out.ptr, { M: n * q, N: o, K: kk, am: kk * 4, ak: 4, bk: 4, bn: kk * 4 }, { spec: PLAIN, P: q, cs: [o * q * 4, 4, q * 4] });
       be.free(patches);
     } else {
@@ -364,8 +342,17 @@ export class ConvKernels {
 
   /** The im2col matrix `[N, C*KH*KW, OH*OW]` of contiguous `x`, or null when it is `x` itself (1x1, stride 1, no padding). */
   private im2col(be: WasmBackend, x: number, xs: readonly number[], kh: number, kw: number, oh: number, ow: number, p: Conv2dParams): WasmBuffer | null {
-    const [n, c, h, wd] = xs as [number, number, number, number];
     if (kh === 1 && kw === 1 && p.stride[0] === 1 && p.stride[1] === 1 && p.padding[0] === 0 && p.padding[1] === 0) return null;
+    return this.windows(be, x, xs, kh, kw, oh, ow, p, false);
+  }
+
+  /**
+   * The windows of contiguous `x` (zero padding included), copied out as
+   * `[N, C, KH, KW, OH, OW]` (im2col: a GEMM per image) or, with `pixelRows`, as
+   * `[N, OH, OW, C, KH, KW]` (each output pixel's patch a row: one GEMM for the batch).
+   */
+  private windows(be: WasmBackend, x: number, xs: readonly number[], kh: number, kw: number, oh: number, ow: number, p: Conv2dParams, pixelRows: boolean): WasmBuffer {
+    const [n, c, h, wd] = xs as [number, number, number, number];
     const [ph, pw] = p.padding;
     const hp = h + 2 * ph;
     const wp = wd + 2 * pw;
@@ -376,14 +363,32 @@ export class ConvKernels {
       be.copyStrided('float32', [n * c, h, wd], { ptr: padded.ptr + (ph * wp + pw) * 4, st: [hp * wp * 4, wp * 4, 4] }, { ptr: x, st: [h * wd * 4, wd * 4, 4] });
       src = padded.ptr;
     }
-    const cols = be.alloc('float32', n * c * kh * kw * oh * ow);
-    const [sh, sw] = p.stride;
-    const [dh, dw] = p.dilation;
-    const shape = [n, c, kh, kw, oh, ow];
-    const st = [c * hp * wp, hp * wp, dh * wp, dw, sh * wp, sw].map((v) => v * 4);
-    be.copyStrided('float32', shape, { ptr: cols.ptr, st: contiguous(shape).map((v) => v * 4) }, { ptr: src, st });
+    const { shape, st } = windowView(xs, kh, kw, oh, ow, p, pixelRows);
+    const out = be.alloc('float32', numel(shape));
+    be.copyStrided('float32', shape, { ptr: out.ptr, st: contiguous(shape).map((v) => v * 4) }, { ptr: src, st });
     if (padded) be.free(padded);
-    return cols;
+    return out;
+  }
+
+  /**
+   * col2im, the adjoint of {@link windows}: window gradients laid out as `windows` copies
+   * them out are added into a zero input gradient of shape `xs` (windows may overlap),
+   * then the padding is cut off. Frees `cols`.
+   */
+  private addWindows(be: WasmBackend, cols: WasmBuffer, xs: readonly number[], kh: number, kw: number, oh: number, ow: number, p: Conv2dParams, pixelRows: boolean): WasmBuffer {
+    const [n, c, h, wd] = xs as [number, number, number, number];
+    const [ph, pw] = p.padding;
+    const hp = h + 2 * ph;
+    const wp = wd + 2 * pw;
+    const { shape, st } = windowView(xs, kh, kw, oh, ow, p, pixelRows);
+    const gxp = be.alloc('float32', n * c * hp * wp, true);
+    be.addStrided(shape, { ptr: gxp.ptr, st }, { ptr: cols.ptr, st: contiguous(shape).map((v) => v * 4) });
+    be.free(cols);
+    if (!ph && !pw) return gxp;
+    const out = be.alloc('float32', n * c * h * wd);
+    be.copyStrided('float32', [n * c, h, wd], { ptr: out.ptr, st: [h * wd * 4, wd * 4, 4] }, { ptr: gxp.ptr + (ph * wp + pw) * 4, st: [hp * wp * 4, wp * 4, 4] });
+    be.free(gxp);
+    return out;
   }
 
   backwardInput(be: WasmBackend, gy: View, w: View, xShape: readonly number[], p: Conv2dParams): BufferHandle {
@@ -409,19 +414,7 @@ export class ConvKernels {
       const gpatch = be.alloc('float32', n * q * kk);
       this.gemm.batched([rows.ptr], [wc.ptr], gpatch.ptr, { M: n * q, N: kk, K: o, am: o * 4, ak: 4, bk: kk * 4, bn: 4 });
       be.free(rows);
-      const [ph, pw] = p.padding;
-      const hp = h + 2 * ph;
-      const wp = wd + 2 * pw;
-      const [sh, sw] = p.stride;
-      const gxp = be.alloc('float32', n * c * hp * wp, true);
-      const shape = [n, oh, ow, c, kh, kw];
-      be.addStrided(shape, { ptr: gxp.ptr, st: [c * hp * wp, sh * wp, sw, hp * wp, dh * wp, dw].map((v) => v * 4) }, { ptr: gpatch.ptr, st: contiguous(shape).map((v) => v * 4) });
-      be.free(gpatch);
-      if (ph || pw) {
-        out = be.alloc('float32', n * c * h * wd);
-        be.copyStrided('float32', [n * c, h, wd], { ptr: out.ptr, st: [h * wd * 4, wd * 4, 4] }, { ptr: gxp.ptr + (ph * wp + pw) * 4, st: [hp * wp * 4, wp * 4, 4] });
-        be.free(gxp);
-      } else out = gxp;
+      out = this.addWindows(be, gpatch, [n, c, h, wd], kh, kw, oh, ow, p, true);
     } else {
       const g = p.groups;
       const og = o / g;
@@ -437,22 +430,7 @@ export class ConvKernels {
           bPtrs.push(gc.ptr + (b * o + gi * og) * q * 4);
         }
       if (n * c * kh * kw * q > 0) this.gemm.batched(aPtrs, bPtrs, gcols.ptr, { M: kk, N: q, K: og, am: 4, ak: kk * 4, bk: q * 4, bn: 4 });
-      if (direct) out = gcols;
-      else {
-        const [ph, pw] = p.padding;
-        const hp = h + 2 * ph;
-        const wp = wd + 2 * pw;
-        const gxp = be.alloc('float32', n * c * hp * wp, true);
-        const [sh, sw] = p.stride;
-        const shape = [n, c, kh, kw, oh, ow];
-        be.addStrided(shape, { ptr: gxp.ptr, st: [c * hp * wp, hp * wp, dh * wp, dw, sh * wp, sw].map((v) => v * 4) }, { ptr: gcols.ptr, st: contiguous(shape).map((v) => v * 4) });
-        be.free(gcols);
-        if (ph || pw) {
-          out = be.alloc('float32', n * c * h * wd);
-          be.copyStrided('float32', [n * c, h, wd], { ptr: out.ptr, st: [h * wd * 4, wd * 4, 4] }, { ptr: gxp.ptr + (ph * wp + pw) * 4, st: [hp * wp * 4, wp * 4, 4] });
-          be.free(gxp);
-        } else out = gxp;
-      }
+      out = direct ? gcols : this.addWindows(be, gcols, [n, c, h, wd], kh, kw, oh, ow, p, false);
     }
     if (gc.tmp) be.free(gc.tmp);
     if (wc.tmp) be.free(wc.tmp);
@@ -484,7 +462,7 @@ export class ConvKernels {
       const kk = c * kh * kw;
       const q = oh * ow;
       const rows = this.pixelRowsOf(be, gc.ptr, n, o, q);
-      const patches = this.patches(be, xc.ptr, [n, c, h, wd], kh, kw, oh, ow, p);
+      const patches = this.windows(be, xc.ptr, [n, c, h, wd], kh, kw, oh, ow, p, true);
       this.gemm.batched([rows.ptr], [patches.ptr], out.ptr, { M: o, N: kk, K: n * q, am: 4, ak: o * 4, bk: kk * 4, bn: 4 });
       be.free(rows);
       be.free(patches);
@@ -510,6 +488,21 @@ export class ConvKernels {
     if (gc.tmp) be.free(gc.tmp);
     return out;
   }
+}
+
+/**
+ * The windows of the zero-padded input of shape `xs` as a view of the padded buffer: shape
+ * `[N, C, KH, KW, OH, OW]` (im2col's order) or, for pixel rows, `[N, OH, OW, C, KH, KW]`,
+ * with byte strides.
+ */
+function windowView(xs: readonly number[], kh: number, kw: number, oh: number, ow: number, p: Conv2dParams, pixelRows: boolean): { shape: number[]; st: number[] } {
+  const [n, c, h, wd] = xs as [number, number, number, number];
+  const hp = h + 2 * p.padding[0];
+  const wp = wd + 2 * p.padding[1];
+  const dims = [n, c, kh, kw, oh, ow];
+  const st = [c * hp * wp, hp * wp, p.dilation[0] * wp, p.dilation[1], p.stride[0] * wp, p.stride[1]];
+  const order = pixelRows ? [0, 4, 5, 1, 2, 3] : [0, 1, 2, 3, 4, 5];
+  return { shape: order.map((i) => dims[i]!), st: order.map((i) => st[i]! * 4) };
 }
 
 /** An epilogue GEMM that only stores (for its output layouts). */

@@ -17,7 +17,7 @@
  * and the edges).
  */
 import { f32, type Fn, i32, type Local, OP, SIMD, v128 } from '../emitter.js';
-import { verf, vtanh } from './rows.js';
+import { emitGeluParts, type GeluRegs, pushGelu, pushGeluGrad } from './rows.js';
 
 /** Which epilogue steps a kernel has (each combination is its own kernel). */
 export interface EpilogueSpec {
@@ -42,60 +42,6 @@ export function epilogueKey(s: EpilogueSpec): string {
 
 /** Byte offsets of the fields of the epilogue's parameter block (i32 each). */
 export const EPI = { P: 0, cs0: 4, cs1: 8, cs2: 12, rs0: 16, rs1: 20, rs2: 24, res: 28, pre: 32, bias: 36, scale: 40, bytes: 64 } as const;
-
-const SQRT1_2 = Math.SQRT1_2;
-const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
-const K_TANH = Math.sqrt(2 / Math.PI);
-const C_TANH = 0.044715;
-
-/** Temporaries of {@link emitGelu}. */
-export interface GeluRegs {
-  readonly t: Local;
-  readonly e: Local;
-  readonly n: Local;
-  readonly r: Local;
-  readonly u: Local;
-}
-
-/**
- * Pushes `gelu(v)` for the f32x4 local `v` (kept): `v * 0.5 (1 + erf(v / sqrt2))`, or the
- * tanh form `0.5 v (1 + tanh(k (v + c v^3)))`: the instruction sequence of the GELU kernel
- * in ./rows.ts, so the two agree bit for bit.
- */
-export function emitGelu(f: Fn, v: Local, g: GeluRegs, tanh: boolean): void {
-  const { t, e, n, r, u } = g;
-  if (!tanh) {
-    f.get(v).f32x4c(SQRT1_2).simd(SIMD.f32x4_mul).set(u);
-    verf(f, u, t, e, n, r);
-    f.f32x4c(1).simd(SIMD.f32x4_add).f32x4c(0.5).simd(SIMD.f32x4_mul).set(u);
-    f.get(v).get(u).simd(SIMD.f32x4_mul);
-    return;
-  }
-  f.get(v).get(v).simd(SIMD.f32x4_mul).get(v).simd(SIMD.f32x4_mul).f32x4c(C_TANH).simd(SIMD.f32x4_mul).get(v).simd(SIMD.f32x4_add).f32x4c(K_TANH).simd(SIMD.f32x4_mul).set(u);
-  vtanh(f, u, e, n, r);
-  f.set(t);
-  f.get(v).f32x4c(0.5).simd(SIMD.f32x4_mul).get(t).f32x4c(1).simd(SIMD.f32x4_add).simd(SIMD.f32x4_mul);
-}
-
-/**
- * Pushes `gelu'(v)` right after {@link emitGelu} on the same registers (which left the CDF
- * in `u` and `exp(-v^2/2)` in `e`, or `tanh(k (v + c v^3))` in `t`): the instruction
- * sequence of the GELU backward kernel in ./rows.ts before its multiply by the gradient.
- */
-export function emitGeluGrad(f: Fn, v: Local, g: GeluRegs, tanh: boolean): void {
-  const { t, e, u } = g;
-  if (!tanh) {
-    f.get(e);
-    f.get(v).simd(SIMD.f32x4_mul).f32x4c(INV_SQRT_2PI).simd(SIMD.f32x4_mul).get(u).simd(SIMD.f32x4_add);
-    return;
-  }
-  f.f32x4c(0.5).get(t).f32x4c(1).simd(SIMD.f32x4_add).simd(SIMD.f32x4_mul);
-  f.get(v).f32x4c(0.5).simd(SIMD.f32x4_mul);
-  f.f32x4c(1).get(t).get(t).simd(SIMD.f32x4_mul).simd(SIMD.f32x4_sub).simd(SIMD.f32x4_mul);
-  f.f32x4c(K_TANH).simd(SIMD.f32x4_mul);
-  f.get(v).get(v).simd(SIMD.f32x4_mul).f32x4c(3 * C_TANH).simd(SIMD.f32x4_mul).f32x4c(1).simd(SIMD.f32x4_add).simd(SIMD.f32x4_mul);
-  f.simd(SIMD.f32x4_add);
-}
 
 /** The GEMM's locals the epilogue reads (see buildGemm). */
 export interface GemmTileCtx {
@@ -201,10 +147,12 @@ export function emitEpilogueStore(c: GemmTileCtx, s: EpilogueSpec): void {
     const geluGrad = s.pre && s.geluGrad && s.act !== 'none';
     if (s.pre && !geluGrad) storePre(() => f.get(v));
     if (s.act !== 'none') {
-      emitGelu(f, v, g, s.act === 'gelu_tanh');
+      const tanh = s.act === 'gelu_tanh';
+      emitGeluParts(f, v, g, tanh);
+      pushGelu(f, v, g, tanh);
       if (geluGrad) {
         f.set(activated);
-        storePre(() => emitGeluGrad(f, v, g, s.act === 'gelu_tanh'));
+        storePre(() => pushGeluGrad(f, v, g, tanh));
         f.get(activated);
       }
       f.set(v);

@@ -82,6 +82,59 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 const K_TANH = Math.sqrt(2 / Math.PI);
 const C_TANH = 0.044715;
 
+/** Temporaries of the GELU emitters. */
+export interface GeluRegs {
+  readonly t: Local;
+  readonly e: Local;
+  readonly n: Local;
+  readonly r: Local;
+  readonly u: Local;
+}
+
+/**
+ * What GELU and its derivative are made of, for the f32x4 local `v` (kept): the erf form
+ * leaves the CDF `0.5 (1 + erf(v / sqrt2))` in `u` and `exp(-v^2 / 2)` in `e` (which erf
+ * computes anyway), the tanh form `tanh(k (v + c v^3))` in `t`. The GELU kernels here and
+ * the GEMM epilogue (./epilogue.ts) share these emitters, so they agree bit for bit.
+ */
+export function emitGeluParts(f: Fn, v: Local, g: GeluRegs, tanh: boolean): void {
+  const { t, e, n, r, u } = g;
+  if (!tanh) {
+    f.get(v).f32x4c(SQRT1_2).simd(SIMD.f32x4_mul).set(u);
+    verf(f, u, t, e, n, r);
+    f.f32x4c(1).simd(SIMD.f32x4_add).f32x4c(0.5).simd(SIMD.f32x4_mul).set(u);
+    return;
+  }
+  f.get(v).get(v).simd(SIMD.f32x4_mul).get(v).simd(SIMD.f32x4_mul).f32x4c(C_TANH).simd(SIMD.f32x4_mul).get(v).simd(SIMD.f32x4_add).f32x4c(K_TANH).simd(SIMD.f32x4_mul).set(u);
+  vtanh(f, u, e, n, r);
+  f.set(t);
+}
+
+/** Pushes `gelu(v)` after {@link emitGeluParts}: `v * cdf`, or `0.5 v (1 + th)`. */
+export function pushGelu(f: Fn, v: Local, g: GeluRegs, tanh: boolean): void {
+  if (!tanh) f.get(v).get(g.u).simd(SIMD.f32x4_mul);
+  else f.get(v).f32x4c(0.5).simd(SIMD.f32x4_mul).get(g.t).f32x4c(1).simd(SIMD.f32x4_add).simd(SIMD.f32x4_mul);
+}
+
+/**
+ * Pushes `gelu'(v)` after {@link emitGeluParts}: `cdf + v exp(-v^2/2) / sqrt(2 pi)`, or
+ * `0.5 (1 + th) + 0.5 v (1 - th^2) k (1 + 3 c v^2)`.
+ */
+export function pushGeluGrad(f: Fn, v: Local, g: GeluRegs, tanh: boolean): void {
+  const { t, e, u } = g;
+  if (!tanh) {
+    f.get(e);
+    f.get(v).simd(SIMD.f32x4_mul).f32x4c(INV_SQRT_2PI).simd(SIMD.f32x4_mul).get(u).simd(SIMD.f32x4_add);
+    return;
+  }
+  f.f32x4c(0.5).get(t).f32x4c(1).simd(SIMD.f32x4_add).simd(SIMD.f32x4_mul);
+  f.get(v).f32x4c(0.5).simd(SIMD.f32x4_mul);
+  f.f32x4c(1).get(t).get(t).simd(SIMD.f32x4_mul).simd(SIMD.f32x4_sub).simd(SIMD.f32x4_mul);
+  f.f32x4c(K_TANH).simd(SIMD.f32x4_mul);
+  f.get(v).get(v).simd(SIMD.f32x4_mul).f32x4c(3 * C_TANH).simd(SIMD.f32x4_mul).f32x4c(1).simd(SIMD.f32x4_add).simd(SIMD.f32x4_mul);
+  f.simd(SIMD.f32x4_add);
+}
+
 /**
  * `run(x, g, y, start, end)`: `y[i] = op(x[i] (, g[i]))` for `start <= i < end` (start a
  * multiple of 8). Two independent vectors per iteration, for instruction-level parallelism;
@@ -95,6 +148,7 @@ function buildMap(m: ModuleBuilder, op: MapOp): void {
   const regs = [0, 1].map(() => ({ v: f.local(v128), t: f.local(v128), e: f.local(v128), n: f.local(v128), r: f.local(v128), u: f.local(v128) }));
   f.for(i, () => f.get(start), end, 8, () => {
     for (const [half, { v, t, e, n, r, u }] of regs.entries()) {
+      const gr: GeluRegs = { t, e, n, r, u };
       f.get(i).i32c(2).op(OP.i32_shl).i32c(half * 16).op(OP.i32_add).set(a);
       f.get(y).get(a).op(OP.i32_add);
       f.get(x).get(a).op(OP.i32_add).vload().set(v);
@@ -109,40 +163,17 @@ function buildMap(m: ModuleBuilder, op: MapOp): void {
           verf(f, v, t, e, n, r);
           break;
         case 'gelu':
-        case 'gelub': {
-          // u = x / sqrt2; cdf = 0.5 (1 + erf(u))
-          f.get(v).f32x4c(SQRT1_2).simd(SIMD.f32x4_mul).set(u);
-          verf(f, u, t, e, n, r);
-          f.f32x4c(1).simd(SIMD.f32x4_add).f32x4c(0.5).simd(SIMD.f32x4_mul).set(u); // u = cdf
-          if (op === 'gelu') f.get(v).get(u).simd(SIMD.f32x4_mul);
-          else {
-            // g * (cdf + x * exp(-x^2/2) / sqrt(2 pi)); verf left exp(-(x/sqrt2)^2) = exp(-x^2/2) in e
-            f.get(e);
-            f.get(v).simd(SIMD.f32x4_mul).f32x4c(INV_SQRT_2PI).simd(SIMD.f32x4_mul).get(u).simd(SIMD.f32x4_add);
-            f.get(g).get(a).op(OP.i32_add).vload().simd(SIMD.f32x4_mul);
-          }
-          break;
-        }
         case 'gelu_tanh':
-        case 'gelub_tanh': {
-          // th = tanh(k (x + c x^3))
-          f.get(v).get(v).simd(SIMD.f32x4_mul).get(v).simd(SIMD.f32x4_mul).f32x4c(C_TANH).simd(SIMD.f32x4_mul).get(v).simd(SIMD.f32x4_add).f32x4c(K_TANH).simd(SIMD.f32x4_mul).set(u);
-          vtanh(f, u, e, n, r);
-          f.set(t); // t = th
-          if (op === 'gelu_tanh') {
-            f.get(v).f32x4c(0.5).simd(SIMD.f32x4_mul).get(t).f32x4c(1).simd(SIMD.f32x4_add).simd(SIMD.f32x4_mul);
-          } else {
-            // 0.5 (1 + th) + 0.5 x (1 - th^2) k (1 + 3 c x^2)
-            f.f32x4c(0.5).get(t).f32x4c(1).simd(SIMD.f32x4_add).simd(SIMD.f32x4_mul);
-            f.get(v).f32x4c(0.5).simd(SIMD.f32x4_mul);
-            f.f32x4c(1).get(t).get(t).simd(SIMD.f32x4_mul).simd(SIMD.f32x4_sub).simd(SIMD.f32x4_mul);
-            f.f32x4c(K_TANH).simd(SIMD.f32x4_mul);
-            f.get(v).get(v).simd(SIMD.f32x4_mul).f32x4c(3 * C_TANH).simd(SIMD.f32x4_mul).f32x4c(1).simd(SIMD.f32x4_add).simd(SIMD.f32x4_mul);
-            f.simd(SIMD.f32x4_add);
-            f.get(g).get(a).op(OP.i32_add).vload().simd(SIMD.f32x4_mul);
-          }
+          emitGeluParts(f, v, gr, op === 'gelu_tanh');
+          pushGelu(f, v, gr, op === 'gelu_tanh');
           break;
-        }
+        case 'gelub':
+        case 'gelub_tanh':
+          // g * gelu'(x)
+          emitGeluParts(f, v, gr, op === 'gelub_tanh');
+          pushGeluGrad(f, v, gr, op === 'gelub_tanh');
+          f.get(g).get(a).op(OP.i32_add).vload().simd(SIMD.f32x4_mul);
+          break;
       }
       f.vstore();
     }

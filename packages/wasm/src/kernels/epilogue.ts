@@ -4,9 +4,10 @@
  * scale per column, act GELU in the erf or tanh form), optionally also storing for the
  * backward pass the pre-activation `pre = A B + bias`, or the GELU's derivative at it
  * (computed from the erf and exp the GELU already has: the backward pass then multiplies,
- * with the same bits as the GELU backward kernel, instead of evaluating the GELU again). Every step is the same float32
- * operation, in the same order, as the composed kernels (matmul, add, the GELU kernel of
- * ./rows.ts, mul, add), so the fused result equals the composed one bit for bit.
+ * with the same bits as the GELU backward kernel, instead of evaluating the GELU again).
+ * Every step is the same float32 operation, in the same order, as the composed kernels
+ * (matmul, add, the GELU kernel of ./rows.ts, mul, add), so the fused result equals the
+ * composed one bit for bit.
  *
  * The output (and `pre`, and the residual, each with its own strides) is addressed by rows
  * grouped as `[G, P]` (row `m` is `(m / P, m % P)`) and columns: a contiguous `[M, N]` is
@@ -138,13 +139,13 @@ export function emitEpilogueStore(c: GemmTileCtx, s: EpilogueSpec): void {
    * `base + colOffset`, or a splat), pre (or the GELU's derivative, pushed by the callback
    * it is given) stored by `storePre`, residual added by `addRes`.
    */
+  const geluGrad = s.pre && s.geluGrad && s.act !== 'none';
   const epilogue = (vec: (base: number) => void, storePre: (value: () => void) => void, addRes: (() => void) | null) => {
     if (s.bias) {
       f.get(v);
       vec(EPI.bias);
       f.simd(SIMD.f32x4_add).set(v);
     }
-    const geluGrad = s.pre && s.geluGrad && s.act !== 'none';
     if (s.pre && !geluGrad) storePre(() => f.get(v));
     if (s.act !== 'none') {
       const tanh = s.act === 'gelu_tanh';
